@@ -1,0 +1,123 @@
+// Package client talks to the Qualys Container Security API over HTTP: it
+// knows the platforms, authentication, errors, retries and paging, and
+// nothing of MCP.
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// BasePath is where the CS API v1.3 lives under a gateway.
+const BasePath = "/csapi/v1.3"
+
+// Pods maps a Qualys platform (POD) to its API gateway host.
+var Pods = map[string]string{
+	"US1":  "gateway.qg1.apps.qualys.com",
+	"US2":  "gateway.qg2.apps.qualys.com",
+	"US3":  "gateway.qg3.apps.qualys.com",
+	"US4":  "gateway.qg4.apps.qualys.com",
+	"EU1":  "gateway.qg1.apps.qualys.eu",
+	"EU2":  "gateway.qg2.apps.qualys.eu",
+	"EU3":  "gateway.qg3.apps.qualys.it",
+	"IN1":  "gateway.qg1.apps.qualys.in",
+	"CA1":  "gateway.qg1.apps.qualys.ca",
+	"AE1":  "gateway.qg1.apps.qualys.ae",
+	"UK1":  "gateway.qg1.apps.qualys.co.uk",
+	"AU1":  "gateway.qg1.apps.qualys.com.au",
+	"KSA1": "gateway.qg1.apps.qualysksa.com",
+	"GOV1": "gateway.gov1.qualys.us",
+}
+
+// Config is what the client needs to reach Qualys. Secrets come from the
+// environment or a file, never from flags.
+type Config struct {
+	Gateway  *url.URL // scheme and host, no path
+	Username string
+	Password string
+	Token    string // a pre-issued JWT: no /auth call
+
+	Timeout    time.Duration // per request; 0 means 60s
+	MaxRetries int           // for idempotent requests; 0 means 4
+	MaxBackoff time.Duration // cap on one wait between retries; 0 means 30s
+	MaxBody    int64         // cap on one upstream answer; 0 means 32 MiB
+	UserAgent  string
+}
+
+// ConfigFromEnv reads QUALYS_USERNAME, QUALYS_PASSWORD or
+// QUALYS_PASSWORD_FILE, QUALYS_POD or QUALYS_GATEWAY_URL (which wins), and
+// QUALYS_TOKEN.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	var c Config
+	c.Username = strings.TrimSpace(getenv("QUALYS_USERNAME"))
+	c.Password = getenv("QUALYS_PASSWORD")
+	if f := getenv("QUALYS_PASSWORD_FILE"); f != "" && c.Password == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("QUALYS_PASSWORD_FILE: cannot read %s: %v", f, errors.Unwrap(err))
+		}
+		c.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	c.Token = strings.TrimSpace(getenv("QUALYS_TOKEN"))
+	gw, err := ResolveGateway(getenv("QUALYS_POD"), getenv("QUALYS_GATEWAY_URL"))
+	if err != nil {
+		return c, err
+	}
+	c.Gateway = gw
+	if c.Token == "" && (c.Username == "" || c.Password == "") {
+		return c, errors.New("credentials missing: set QUALYS_USERNAME and QUALYS_PASSWORD (or QUALYS_PASSWORD_FILE), or QUALYS_TOKEN; or run with --sandbox")
+	}
+	return c, nil
+}
+
+// PodNames lists the known platforms, sorted.
+func PodNames() []string {
+	names := make([]string, 0, len(Pods))
+	for k := range Pods {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ResolveGateway turns a POD name or an explicit gateway URL into the
+// gateway's base URL. An explicit URL wins. Plain http is refused unless the
+// host is loopback.
+func ResolveGateway(pod, raw string) (*url.URL, error) {
+	if raw == "" {
+		if pod == "" {
+			return nil, errors.New("no Qualys platform: set QUALYS_POD (" + strings.Join(PodNames(), ", ") + ") or QUALYS_GATEWAY_URL")
+		}
+		host, ok := Pods[strings.ToUpper(strings.TrimSpace(pod))]
+		if !ok {
+			return nil, fmt.Errorf("QUALYS_POD %q is not a known platform; use one of %s, or set QUALYS_GATEWAY_URL", pod, strings.Join(PodNames(), ", "))
+		}
+		raw = "https://" + host
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("QUALYS_GATEWAY_URL %q is not an http(s) URL with a host", raw)
+	}
+	if u.User != nil {
+		return nil, errors.New("QUALYS_GATEWAY_URL must not carry credentials; use QUALYS_USERNAME and QUALYS_PASSWORD")
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("QUALYS_GATEWAY_URL %q uses plain http: only https is allowed, except for a loopback host", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

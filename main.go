@@ -1,0 +1,97 @@
+// Command qualys-cs-mcp is an MCP server for the Qualys Container Security API.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+)
+
+var version = "0.1.0"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "qualys-cs-mcp:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("qualys-cs-mcp", flag.ContinueOnError)
+	var (
+		useSandbox = fs.Bool("sandbox", false, "serve the tools from an embedded emulated CS gateway (no Qualys account needed)")
+		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
+		stateless  = fs.Bool("stateless", false, "with --http: stateless mode, for load-balanced replicas")
+		readOnly   = fs.Bool("read-only", false, "offer only read tools")
+		toolsets   = fs.String("toolsets", "all", "comma-separated toolsets to offer, or all")
+		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
+		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
+		fallback   = fs.String("confirm-fallback", "token", "for clients without elicitation: token or deny")
+		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
+		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
+		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
+		showVer    = fs.Bool("version", false, "print the version and exit")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVer {
+		fmt.Println("qualys-cs-mcp", version)
+		return nil
+	}
+	logger, err := tools.NewLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var cfg client.Config
+	if *useSandbox {
+		sb := sandbox.New(sandbox.Options{})
+		base, closeSB, err := sb.Start()
+		if err != nil {
+			return err
+		}
+		defer closeSB()
+		cfg = client.Config{Username: "sandbox", Password: "sandbox"}
+		if cfg.Gateway, err = client.ResolveGateway("", base); err != nil {
+			return err
+		}
+	} else if cfg, err = client.ConfigFromEnv(os.Getenv); err != nil {
+		return err
+	}
+	cfg.UserAgent = "qualys-cs-mcp/" + version
+	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
+	if *noConfirm {
+		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
+	}
+	srv, err := tools.NewServer(client.New(cfg), tools.Options{
+		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
+		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("tools offered", "count", len(srv.Tools))
+	if *httpAddr != "" {
+		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless, Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN")}, nil)
+	}
+	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)
+}
+
+func split(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

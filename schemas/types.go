@@ -1,0 +1,204 @@
+// Package schemas holds the Qualys CS API's Go types and the tools' input
+// types, and turns the input types into JSON Schema. It knows nothing of HTTP.
+package schemas
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultProfileID is the sensor profile everything falls back to.
+const DefaultProfileID = "00000000-0000-0000-0000-000000000000"
+
+// Millis is a timestamp the API sends as a string of epoch milliseconds, a
+// number, or null. It encodes back as a string of epoch milliseconds.
+type Millis struct {
+	Ms    int64
+	Valid bool
+}
+
+// MillisOf converts a time.
+func MillisOf(t time.Time) Millis { return Millis{Ms: t.UnixMilli(), Valid: true} }
+
+// Time is the instant, or the zero time.
+func (m Millis) Time() time.Time {
+	if !m.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(m.Ms).UTC()
+}
+
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	*m = Millis{}
+	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
+	if s == "" || s == "null" {
+		return nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*m = Millis{Ms: n, Valid: true}
+		return nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		*m = Millis{Ms: int64(f), Valid: true}
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		*m = MillisOf(t)
+		return nil
+	}
+	return nil // an unreadable timestamp is not worth failing a whole answer
+}
+
+func (m Millis) MarshalJSON() ([]byte, error) {
+	if !m.Valid {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + strconv.FormatInt(m.Ms, 10) + `"`), nil
+}
+
+// List is a list envelope: v1.21 answers {"data": [...], "count": N,
+// "groups": {}}, v1.17 some lists as {"content": [...]}.
+type List[T any] struct {
+	Data  []T  `json:"data"`
+	Count *int `json:"count,omitempty"`
+}
+
+func (l *List[T]) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Data    []T             `json:"data"`
+		Content []T             `json:"content"`
+		Count   json.RawMessage `json:"count"`
+		Total   json.RawMessage `json:"totalElements"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	l.Data = v.Data
+	if l.Data == nil {
+		l.Data = v.Content
+	}
+	l.Count = nil
+	for _, raw := range []json.RawMessage{v.Count, v.Total} {
+		var n Millis // tolerant integer: number or string
+		if json.Unmarshal(raw, &n) == nil && n.Valid {
+			c := int(n.Ms)
+			l.Count = &c
+			break
+		}
+	}
+	return nil
+}
+
+// Label is a sensor label.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Sensor is a CS sensor as GET /sensors answers it.
+type Sensor struct {
+	UUID                        string  `json:"uuid"`
+	ActivationUUID              string  `json:"activationUuid,omitempty"`
+	Hostname                    string  `json:"hostname,omitempty"`
+	CustomerUUID                string  `json:"customerUuid,omitempty"`
+	DockerVersion               string  `json:"dockerVersion,omitempty"`
+	IPv4                        string  `json:"ipv4,omitempty"`
+	OS                          string  `json:"os,omitempty"`
+	IPv6                        string  `json:"ipv6,omitempty"`
+	SensorVersion               string  `json:"sensorVersion,omitempty"`
+	Platform                    string  `json:"platform,omitempty"`
+	LastCheckedIn               Millis  `json:"lastCheckedIn"`
+	Label                       []Label `json:"label"`
+	Privileged                  *string `json:"privileged"`
+	MacAddress                  string  `json:"macAddress,omitempty"`
+	VulnSigVersion              *string `json:"vulnSigVersion"`
+	HostUUID                    string  `json:"hostUuid,omitempty"`
+	ConfigurationProfile        *string `json:"configurationProfile"`
+	Status                      string  `json:"status"`
+	Registry                    *string `json:"registry"`
+	Sha                         *string `json:"sha"`
+	SensorID                    *string `json:"sensorId"`
+	Name                        *string `json:"name"`
+	Created                     Millis  `json:"created"`
+	ImageID                     *string `json:"imageId"`
+	ImageSha                    *string `json:"imageSha"`
+	BinaryVersion               *string `json:"binaryVersion"`
+	SensorType                  string  `json:"sensorType"`
+	ContainerRuntime            string  `json:"containerRuntime,omitempty"`
+	ContainerRuntimeVersion     string  `json:"containerRuntimeVersion,omitempty"`
+	Architecture                string  `json:"architecture,omitempty"`
+	AssociatedSensorProfile     string  `json:"associatedSensorProfile"`
+	AssociatedSensorProfileName *string `json:"associatedSensorProfileName"`
+	Cluster                     any     `json:"cluster"`
+}
+
+// SensorProfile is a sensor profile as GET /sensorProfile/{id} answers it.
+type SensorProfile struct {
+	ProfileID                 string         `json:"profileId"`
+	ProfileName               string         `json:"profileName"`
+	ProfileType               *string        `json:"profileType"`
+	Description               string         `json:"description"`
+	CreatedBy                 string         `json:"createdBy,omitempty"`
+	Created                   Millis         `json:"created"`
+	UpdatedBy                 *string        `json:"updatedBy"`
+	Updated                   Millis         `json:"updated"`
+	AssociatedSensorsCount    int            `json:"associatedSensorsCount"`
+	AssociatedRegistriesCount int            `json:"associatedRegistriesCount"`
+	AssociatedSensors         []string       `json:"associatedSensors"`
+	AssociatedRegistries      []string       `json:"associatedRegistries"`
+	Config                    *ProfileConfig `json:"config,omitempty"`
+}
+
+// ProfileConfig is the v1.21 sensor configuration of a profile.
+type ProfileConfig struct {
+	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty" jsonschema:"description=Windows when sensors do not operate (sensor 1.21.0+)"`
+	VulnerabilityManagement       *VulnerabilityManagement `json:"vulnerabilityManagement,omitempty"`
+	PerformanceManagement         *PerformanceManagement   `json:"performanceManagement,omitempty"`
+}
+
+// InactiveWindow is a weekly window in which the profile's sensors rest.
+type InactiveWindow struct {
+	RepeatOnDays []string `json:"repeatOnDays" jsonschema:"required,minItems=1,enum=SUNDAY,enum=MONDAY,enum=TUESDAY,enum=WEDNESDAY,enum=THURSDAY,enum=FRIDAY,enum=SATURDAY"`
+	AllDayToggle *bool    `json:"allDayToggle,omitempty"`
+	StartTime    string   `json:"startTime,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$"`
+	EndTime      string   `json:"endTime,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$"`
+}
+
+// VulnerabilityManagement configures the sensors' scans.
+type VulnerabilityManagement struct {
+	GlobalScanningFlag        *bool    `json:"globalScanningFlag,omitempty" jsonschema:"description=Turns all scans on or off"`
+	ScanningPolicy            string   `json:"scanningPolicy,omitempty" jsonschema:"enum=DynamicWithStaticScanningAsFallback,enum=Dynamic"`
+	ContainerScanningInterval *int     `json:"containerScanningInterval,omitempty" jsonschema:"minimum=1,description=Hours between container rescans (48 recommended)"`
+	ImageExclusionRegexList   []string `json:"imageExclusionRegexList,omitempty"`
+}
+
+// PerformanceManagement configures the sensors' logs.
+type PerformanceManagement struct {
+	MaxNoOfArchivedLogFiles *int   `json:"maxNoOfArchivedLogFiles,omitempty" jsonschema:"minimum=0"`
+	MaxLogFileSize          *int   `json:"maxLogFileSize,omitempty" jsonschema:"minimum=1"`
+	LogSecurityLevel        string `json:"logSecurityLevel,omitempty"`
+}
+
+// RegistrySummary is a registry as a sensor profile lists it.
+type RegistrySummary struct {
+	RegistryUUID string `json:"registryUuid"`
+	RegistryName string `json:"registryName"`
+	RegistryURI  string `json:"registryUri"`
+	RegistryType string `json:"registryType"`
+	TotalImages  int    `json:"totalImages"`
+	LastScanned  Millis `json:"lastScanned"`
+}
+
+// Activation is what GET /activationkey answers.
+type Activation struct {
+	CustomerID   string `json:"customerId"`
+	ActivationID string `json:"activationId"`
+	PlatformURL  string `json:"platformUrl"`
+}
+
+// UUIDAnswer covers the create and update answers: {"profileUuid": ...},
+// {"scheduleUuid": ...}, {"reportUuId": ...} and the like.
+type UUIDAnswer map[string]any

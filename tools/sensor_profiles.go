@@ -1,0 +1,179 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+var profileView = View{
+	Default: []string{"profileId", "profileName", "profileType", "description", "associatedSensorsCount", "associatedRegistriesCount", "associatedSensors", "associatedRegistries", "config", "createdBy", "created", "updatedBy", "updated"},
+	Times:   []string{"created", "updated"},
+}
+
+var registrySummaryView = View{
+	Default: []string{"registryUuid", "registryName", "registryUri", "registryType", "totalImages", "lastScanned"},
+	Times:   []string{"lastScanned"},
+}
+
+func sensorProfileTools() []Tool {
+	const set = "sensor_profiles"
+	return []Tool{
+		Def("list_sensor_profiles", set, Read, "List sensor profiles: which sensors scan which registries, and General/CICD sensor configuration.", listSensorProfiles),
+		Def("get_sensor_profile", set, Read, "Get a sensor profile with its sensors, registries and config (inactive windows, scanning, logs).", getSensorProfile),
+		Def("create_sensor_profile", set, Write, "Create a sensor profile of type Registry, General or CICD, with its sensors, registries (Registry type) and optional config.", createSensorProfile),
+		Def("update_sensor_profile", set, Write, "Change a sensor profile. Only the fields given change; config merges field by field.", updateSensorProfile, Idempotent[schemas.UpdateSensorProfile]()),
+		Def("delete_sensor_profile", set, Destructive, "Delete a sensor profile; its sensors and registries fall back to the Default profile. Asks the user to confirm.", deleteSensorProfile, Guarded(previewDeleteProfile)),
+		Def("list_sensor_profile_registries", set, Read, "List the registries a sensor profile's sensors scan.", listProfileRegistries),
+		Def("list_sensor_profile_sensors", set, Read, "List the sensors in a sensor profile.", listProfileSensors),
+		Def("list_associable_sensors", set, Read, "List sensors that could join a profile of the given type (those on the Default profile).", listAssociableSensors),
+		Def("list_associable_sensor_profiles", set, Read, "List the sensor profiles a sensor of the given type could be attached to.", listAssociableProfiles),
+		Def("attach_sensor_profile", set, Write, "Attach a sensor to a sensor profile of its type (sensor 1.21.0+ for General and CICD).", attachSensorProfile, Idempotent[schemas.AttachProfile]()),
+		Def("detach_sensor_profile", set, Destructive, "Detach a sensor from its profile; it falls back to the Default profile. Asks the user to confirm.", detachSensorProfile, Guarded(previewDetach)),
+	}
+}
+
+func listSensorProfiles(ctx context.Context, c *Ctx, in *schemas.ListParams) (any, error) {
+	return list(ctx, c, "/sensorProfile", nil, *in, nil, profileView, nil)
+}
+
+func getSensorProfile(ctx context.Context, c *Ctx, in *schemas.SensorProfileID) (any, error) {
+	m, err := getJSON(ctx, c, "/sensorProfile/{sensorProfileId}", P{"sensorProfileId": in.SensorProfileID})
+	if err != nil {
+		return nil, err
+	}
+	return profileView.project(m, []string{"*"}), nil
+}
+
+func createSensorProfile(ctx context.Context, c *Ctx, in *schemas.CreateSensorProfile) (any, error) {
+	if in.ProfileType == "Registry" && len(in.AssociatedRegistryIds) == 0 {
+		return nil, Invalid("associatedRegistryIds", "is required for a Registry profile")
+	}
+	if in.ProfileType != "Registry" && len(in.AssociatedRegistryIds) > 0 {
+		return nil, Invalid("associatedRegistryIds", "only Registry profiles hold registries")
+	}
+	return send(ctx, c, client.Call{Method: http.MethodPost, Path: "/sensorProfile", Body: c.Args}, nil)
+}
+
+// profileBody turns a profile as GET answers it into the body PUT takes.
+func profileBody(cur map[string]any) map[string]any {
+	return map[string]any{
+		"profileName":           cur["profileName"],
+		"description":           cur["description"],
+		"profileType":           cur["profileType"],
+		"associatedRegistryIds": cur["associatedRegistries"],
+		"associatedSensorIds":   cur["associatedSensors"],
+		"config":                cur["config"],
+	}
+}
+
+func updateSensorProfile(ctx context.Context, c *Ctx, in *schemas.UpdateSensorProfile) (any, error) {
+	p := P{"sensorProfileId": in.SensorProfileID.SensorProfileID}
+	cur, err := getJSON(ctx, c, "/sensorProfile/{sensorProfileId}", p)
+	if err != nil {
+		return nil, err
+	}
+	patch := c.Args
+	delete(patch, "sensorProfileId")
+	body := merge(profileBody(cur), patch)
+	if body["config"] == nil {
+		delete(body, "config")
+	}
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/sensorProfile/{sensorProfileId}", Params: p, Body: body}, nil)
+}
+
+func previewDeleteProfile(ctx context.Context, c *Ctx, in *schemas.SensorProfileID) (*Preview, error) {
+	p := P{"sensorProfileId": in.SensorProfileID}
+	cur, err := getJSON(ctx, c, "/sensorProfile/{sensorProfileId}", p)
+	if err != nil {
+		return nil, err
+	}
+	if in.SensorProfileID == schemas.DefaultProfileID {
+		return nil, Invalid("sensorProfileId", "the Default profile cannot be deleted")
+	}
+	sensors, err := list(ctx, c, "/sensorProfile/{sensorProfileId}/sensor", p, schemas.ListParams{PageSize: 1000}, nil, sensorView, nil)
+	if err != nil {
+		return nil, err
+	}
+	regs, err := list(ctx, c, "/sensorProfile/{sensorProfileId}/registry", p, schemas.ListParams{PageSize: 1000}, nil, registrySummaryView, nil)
+	if err != nil {
+		return nil, err
+	}
+	var sensorNames, regNames []string
+	for _, s := range sensors.Items {
+		sensorNames = append(sensorNames, fmt.Sprintf("%s (%s)", str(s["hostname"]), str(s["uuid"])))
+	}
+	for _, r := range regs.Items {
+		regNames = append(regNames, fmt.Sprintf("%s (%s)", str(r["registryName"]), str(r["registryUri"])))
+	}
+	summary := fmt.Sprintf("Delete sensor profile %q (%v, %s). %d sensor(s) and %d registr(ies) fall back to the Default profile.",
+		str(cur["profileName"]), cur["profileType"], in.SensorProfileID, len(sensorNames), len(regNames))
+	if len(sensorNames) > 0 {
+		summary += " Sensors: " + strings.Join(sensorNames, ", ") + "."
+	}
+	if len(regNames) > 0 {
+		summary += " Registries: " + strings.Join(regNames, ", ") + "."
+	}
+	return &Preview{
+		Summary: summary,
+		Details: map[string]any{"profile": pick(cur, "profileId", "profileName", "profileType"), "sensorsToDefault": sensorNames, "registriesToDefault": regNames},
+		Target:  pick(cur, "profileId", "profileName", "profileType", "associatedSensors", "associatedRegistries", "updated"),
+	}, nil
+}
+
+func deleteSensorProfile(ctx context.Context, c *Ctx, in *schemas.SensorProfileID) (any, error) {
+	return send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/sensorProfile/{sensorProfileId}", Params: P{"sensorProfileId": in.SensorProfileID}},
+		map[string]any{"deleted": true, "sensorProfileId": in.SensorProfileID})
+}
+
+func listProfileRegistries(ctx context.Context, c *Ctx, in *schemas.ListByProfile) (any, error) {
+	return list(ctx, c, "/sensorProfile/{sensorProfileId}/registry", P{"sensorProfileId": in.SensorProfileID.SensorProfileID}, in.ListParams, nil, registrySummaryView, nil)
+}
+
+func listProfileSensors(ctx context.Context, c *Ctx, in *schemas.ListByProfile) (any, error) {
+	return list(ctx, c, "/sensorProfile/{sensorProfileId}/sensor", P{"sensorProfileId": in.SensorProfileID.SensorProfileID}, in.ListParams, nil, sensorView, nil)
+}
+
+func listAssociableSensors(ctx context.Context, c *Ctx, in *schemas.ListAssociableSensors) (any, error) {
+	return list(ctx, c, "/sensorProfile/sensor/associate", nil, in.ListParams, url.Values{"sensorProfileType": {in.SensorProfileType}}, sensorView, nil)
+}
+
+func listAssociableProfiles(ctx context.Context, c *Ctx, in *schemas.ListAssociableProfiles) (any, error) {
+	typ := in.SensorType
+	if typ == "" {
+		typ = "GENERAL"
+	}
+	return list(ctx, c, "/sensors/profile/associate", nil, in.ListParams, url.Values{"sensorType": {typ}}, profileView, nil)
+}
+
+func attachSensorProfile(ctx context.Context, c *Ctx, in *schemas.AttachProfile) (any, error) {
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/sensors/{sensorId}/profile/{profileId}/attach", Params: P{"sensorId": in.SensorID, "profileId": in.ProfileID}},
+		map[string]any{"attached": true, "sensorId": in.SensorID, "profileId": in.ProfileID})
+}
+
+func previewDetach(ctx context.Context, c *Ctx, in *schemas.SensorID) (*Preview, error) {
+	sn, err := getJSON(ctx, c, "/sensors/{sensorId}", P{"sensorId": in.SensorID})
+	if err != nil {
+		return nil, err
+	}
+	prof := str(sn["associatedSensorProfile"])
+	if prof == "" || prof == schemas.DefaultProfileID {
+		return nil, Invalid("sensorId", "sensor %s is on the Default profile already; there is nothing to detach", in.SensorID)
+	}
+	name := str(sn["associatedSensorProfileName"])
+	return &Preview{
+		Summary: fmt.Sprintf("Detach sensor %s (%s, %s) from sensor profile %q (%s); it falls back to the Default profile and its settings.", str(sn["hostname"]), str(sn["uuid"]), str(sn["sensorType"]), name, prof),
+		Details: map[string]any{"sensor": pick(sn, "uuid", "hostname", "sensorType"), "fromProfile": map[string]any{"profileId": prof, "profileName": name}},
+		Target:  pick(sn, "uuid", "associatedSensorProfile"),
+	}, nil
+}
+
+func detachSensorProfile(ctx context.Context, c *Ctx, in *schemas.SensorID) (any, error) {
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/sensors/{sensorId}/profile/detach", Params: P{"sensorId": in.SensorID}},
+		map[string]any{"detached": true, "sensorId": in.SensorID, "profileId": schemas.DefaultProfileID})
+}

@@ -1,0 +1,127 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+var sensorView = View{
+	Default: []string{"uuid", "sensorId", "hostname", "ipv4", "sensorType", "status", "sensorVersion", "lastCheckedIn", "associatedSensorProfile", "associatedSensorProfileName"},
+	Times:   []string{"lastCheckedIn", "created"},
+}
+
+func sensorTools() []Tool {
+	const set = "sensors"
+	return []Tool{
+		Def("list_sensors", set, Read, "List sensors: host, type (REGISTRY, GENERAL, CICD), status, version, last check-in, profile. QQL e.g. sensorType:`GENERAL`.", listSensors),
+		Def("get_sensor", set, Read, "Get one sensor by UUID or short sensorId, with labels and its sensor profile.", getSensor),
+		Def("delete_sensors", set, Destructive, "Delete sensors by IDs or a QQL filter; only sensors in status UNKNOWN can be deleted. Asks the user to confirm.", deleteSensors, Guarded(previewDeleteSensors)),
+		Def("get_activation_keys", set, Read, "Get the sensor activation keys (customerId, activationId, platformUrl), masked unless reveal is true, which asks the user.", getActivationKeys, GuardedIf(func(in *schemas.ActivationKeys) bool { return in.Reveal }, previewReveal)),
+	}
+}
+
+func listSensors(ctx context.Context, c *Ctx, in *schemas.ListSensors) (any, error) {
+	return list(ctx, c, "/sensors", nil, in.ListParams, nil, sensorView, in.Fields)
+}
+
+func getSensor(ctx context.Context, c *Ctx, in *schemas.SensorID) (any, error) {
+	m, err := getJSON(ctx, c, "/sensors/{sensorId}", P{"sensorId": in.SensorID})
+	if err != nil {
+		return nil, err
+	}
+	return sensorView.project(m, []string{"*"}), nil
+}
+
+func deleteQuery(in *schemas.DeleteSensors) url.Values {
+	q := url.Values{}
+	for _, id := range in.SensorIds {
+		q.Add("sensorIds", id)
+	}
+	if in.Filter != "" && len(in.SensorIds) == 0 {
+		q.Set("filter", in.Filter)
+	}
+	return q
+}
+
+// matchSensors reads the sensors a delete would touch.
+func matchSensors(ctx context.Context, c *Ctx, in *schemas.DeleteSensors) ([]map[string]any, error) {
+	if len(in.SensorIds) > 0 {
+		var out []map[string]any
+		for _, id := range in.SensorIds {
+			m, err := getJSON(ctx, c, "/sensors/{sensorId}", P{"sensorId": id})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	res, err := list(ctx, c, "/sensors", nil, schemas.ListParams{Filter: in.Filter, PageSize: 1000}, nil, sensorView, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.NextPage > 0 {
+		return nil, Invalid("filter", "matches more than 1000 sensors; narrow it")
+	}
+	return res.Items, nil
+}
+
+func previewDeleteSensors(ctx context.Context, c *Ctx, in *schemas.DeleteSensors) (*Preview, error) {
+	sensors, err := matchSensors(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(sensors) == 0 {
+		return nil, Invalid("filter", "matches no sensors; nothing to delete")
+	}
+	var names, busy []string
+	var target []map[string]any
+	for _, s := range sensors {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", str(s["hostname"]), str(s["uuid"]), str(s["status"])))
+		if !strings.EqualFold(str(s["status"]), "UNKNOWN") {
+			busy = append(busy, str(s["hostname"]))
+		}
+		target = append(target, pick(s, "uuid", "status", "associatedSensorProfile"))
+	}
+	summary := fmt.Sprintf("Delete %d sensor(s): %s.", len(names), strings.Join(names, ", "))
+	if len(busy) > 0 {
+		summary += fmt.Sprintf(" Qualys deletes only sensors in status UNKNOWN, so it will refuse: %s.", strings.Join(busy, ", "))
+	}
+	return &Preview{Summary: summary, Details: map[string]any{"count": len(names), "sensors": names, "notUnknown": busy}, Target: target}, nil
+}
+
+func deleteSensors(ctx context.Context, c *Ctx, in *schemas.DeleteSensors) (any, error) {
+	return send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/sensors", Query: deleteQuery(in)},
+		map[string]any{"deleted": true, "sensorIds": in.SensorIds, "filter": in.Filter})
+}
+
+func previewReveal(ctx context.Context, c *Ctx, in *schemas.ActivationKeys) (*Preview, error) {
+	return &Preview{
+		Summary: "Reveal the sensor activation keys (customerId and activationId) in this conversation. Anyone who reads them can register sensors to this subscription.",
+		Target:  "activation-keys",
+	}, nil
+}
+
+func getActivationKeys(ctx context.Context, c *Ctx, in *schemas.ActivationKeys) (any, error) {
+	var a schemas.Activation
+	if err := getInto(ctx, c, "/activationkey", nil, &a); err != nil {
+		return nil, err
+	}
+	if !in.Reveal {
+		a.CustomerID, a.ActivationID = mask(a.CustomerID), mask(a.ActivationID)
+	}
+	return map[string]any{"customerId": a.CustomerID, "activationId": a.ActivationID, "platformUrl": a.PlatformURL, "masked": !in.Reveal}, nil
+}
+
+func mask(s string) string {
+	if len(s) <= 4 {
+		return "****"
+	}
+	return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
+}

@@ -1,0 +1,337 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+)
+
+// Options configure the MCP server.
+type Options struct {
+	Version      string
+	ReadOnly     bool     // only read tools
+	Toolsets     []string // nil or "all": every toolset
+	Tools        []string // if set, only these tools
+	NoConfirm    bool     // the guard is off (unattended automation)
+	Fallback     Fallback // for clients without elicitation
+	StateKeys    [][]byte // seal confirmation state; nil: random per process
+	ResultBudget int      // bytes of one tool result; 0 means DefaultResultBudget
+	Logger       *slog.Logger
+	AuditPath    string // JSON lines per write, destructive call and guard decision
+}
+
+// DefaultResultBudget keeps one result well under Claude Code's
+// 25,000-token limit.
+const DefaultResultBudget = 60000
+
+// Toolsets in catalogue order, with what each covers.
+var Toolsets = []struct{ Name, About string }{
+	{"sensor_profiles", "sensor profiles and which sensors and registries they hold"},
+	{"sensors", "sensors, their deletion, and activation keys"},
+	{"registries", "registries and their repositories"},
+	{"connectors", "ACR, AWS and GCP registry connectors"},
+	{"schedules", "registry scan schedules"},
+	{"images", "images, their vulnerabilities, software and compliance"},
+	{"containers", "containers, their vulnerabilities, software and compliance"},
+	{"controls", "compliance controls"},
+	{"reports", "reports"},
+}
+
+var (
+	catalogueOnce sync.Once
+	catalogue     []Tool
+	catalogueErr  error
+)
+
+// All returns every declared tool, schemas built, in catalogue order.
+func All() ([]Tool, error) {
+	catalogueOnce.Do(func() {
+		for _, set := range declared() {
+			for _, t := range set {
+				if err := t.build(); err != nil {
+					catalogueErr = err
+					return
+				}
+				catalogue = append(catalogue, t)
+			}
+		}
+	})
+	return catalogue, catalogueErr
+}
+
+// declared lists each toolset file's declarations.
+func declared() [][]Tool {
+	return [][]Tool{sensorProfileTools(), sensorTools()}
+}
+
+// Select applies --read-only, --toolsets and --tools.
+func Select(all []Tool, o Options) ([]Tool, error) {
+	sets := map[string]bool{}
+	for _, s := range o.Toolsets {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if s != "all" && !slices.ContainsFunc(Toolsets, func(t struct{ Name, About string }) bool { return t.Name == s }) {
+			return nil, fmt.Errorf("unknown toolset %q; known: all, %s", s, strings.Join(toolsetNames(), ", "))
+		}
+		sets[s] = true
+	}
+	names := map[string]bool{}
+	for _, n := range o.Tools {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !slices.ContainsFunc(all, func(t Tool) bool { return t.Name == n }) {
+			return nil, fmt.Errorf("unknown tool %q", n)
+		}
+		names[n] = true
+	}
+	var out []Tool
+	for _, t := range all {
+		switch {
+		case o.ReadOnly && t.Tier != Read:
+		case len(sets) > 0 && !sets["all"] && !sets[t.Toolset]:
+		case len(names) > 0 && !names[t.Name]:
+		default:
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func toolsetNames() []string {
+	var n []string
+	for _, t := range Toolsets {
+		n = append(n, t.Name)
+	}
+	return n
+}
+
+// factory turns declarations into MCP tools and runs their calls.
+type factory struct {
+	client *client.Client
+	opts   Options
+	guard  *guard
+	log    *slog.Logger
+	audit  func(t *Tool, c *Ctx, event, outcome, detail string)
+}
+
+// Server is the assembled MCP server and what it serves.
+type Server struct {
+	MCP   *server.MCPServer
+	Tools []Tool
+	f     *factory
+}
+
+// NewServer builds the MCP server over a Qualys client.
+func NewServer(c *client.Client, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Fallback == "" {
+		o.Fallback = FallbackToken
+	}
+	if o.Fallback != FallbackToken && o.Fallback != FallbackDeny {
+		return nil, fmt.Errorf("--confirm-fallback must be token or deny, not %q", o.Fallback)
+	}
+	if o.ResultBudget <= 0 {
+		o.ResultBudget = DefaultResultBudget
+	}
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	chosen, err := Select(all, o)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGuard(o.StateKeys, o.Fallback, o.NoConfirm)
+	if err != nil {
+		return nil, err
+	}
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger}
+	if f.audit, err = newAudit(o.AuditPath); err != nil {
+		return nil, err
+	}
+	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
+		server.WithToolCapabilities(false),
+		server.WithElicitation(),
+		server.WithLogging(),
+		server.WithRecovery(),
+		server.WithInstructions("Qualys Container Security: sensor profiles, sensors, registries, scan schedules, images, containers, vulnerabilities, compliance and reports. Filters use Qualys QQL. Destructive tools ask the user to confirm."),
+	)
+	for i := range chosen {
+		t := &chosen[i]
+		s.AddTool(t.MCP(), f.handler(t))
+	}
+	return &Server{MCP: s, Tools: chosen, f: f}, nil
+}
+
+// handler is the one wrapper every tool shares: decode and validate,
+// guard, run, shape the result, map errors.
+func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		start := time.Now()
+		res := f.call(ctx, req, t)
+		if f.log.Enabled(ctx, slog.LevelDebug) {
+			f.log.Debug("tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError)
+		}
+		return res, nil
+	}
+}
+
+func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *mcp.CallToolResult {
+	raw, err := rawArgs(req)
+	if err != nil {
+		return errorResult(err, nil)
+	}
+	in, args, token, err := t.decode(raw)
+	if err != nil {
+		return errorResult(err, nil)
+	}
+	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}
+	secrets := secretValues(args)
+	var out any
+	if t.Guarded() && (t.guardIf == nil || t.guardIf(in)) && !f.guard.off {
+		var pending *mcp.CallToolResult
+		out, pending, err = f.confirmed(ctx, req, t, c, in, token)
+		if pending != nil {
+			return pending
+		}
+	} else {
+		out, err = t.handle(ctx, c, in)
+	}
+	if t.Tier != Read {
+		outcome, status := "ok", 0
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			status = ae.Status
+		}
+		if err != nil {
+			outcome = "error"
+		}
+		if m, ok := out.(map[string]any); !ok || m[tokenArg] == nil {
+			f.audit(t, c, "call", outcome, fmt.Sprint(status))
+		}
+	}
+	if err != nil {
+		return errorResult(err, secrets)
+	}
+	return f.result(out, secrets)
+}
+
+func rawArgs(req mcp.CallToolRequest) ([]byte, error) {
+	switch a := req.GetRawArguments().(type) {
+	case json.RawMessage:
+		return a, nil
+	case []byte:
+		return a, nil
+	case nil:
+		return nil, nil
+	default:
+		return json.Marshal(a)
+	}
+}
+
+// result encodes the handler's answer once, as structured content and as a
+// compact JSON text, shaped to the result budget.
+func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errorResult(fmt.Errorf("internal: encoding the result: %w", err), secrets)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		b, _ = json.Marshal(map[string]json.RawMessage{"result": b})
+	}
+	if len(b) > f.opts.ResultBudget {
+		b = fitBudget(b, f.opts.ResultBudget)
+	}
+	text := redact(string(b), secrets)
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(text)},
+		StructuredContent: json.RawMessage(text),
+	}
+}
+
+func errorResult(err error, secrets []string) *mcp.CallToolResult {
+	return mcp.NewToolResultError(redact(err.Error(), secrets))
+}
+
+// secretNames are argument names whose values never appear in output.
+var secretNames = []string{"password", "secret", "token", "credential", "accesskey", "privatekey", "serviceaccountjson", "apikey"}
+
+// IsSecretName reports whether an argument name holds a secret.
+func IsSecretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range secretNames {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func secretValues(args map[string]any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, val := range x {
+				if s, ok := val.(string); ok && IsSecretName(k) && len(s) >= 4 {
+					out = append(out, s)
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(args)
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		if q, _ := json.Marshal(sec); len(q) > 2 {
+			s = strings.ReplaceAll(s, string(q[1:len(q)-1]), "[redacted]")
+		}
+	}
+	return s
+}
+
+// maskArgs copies args with every secret value masked, for logs and audit.
+func maskArgs(args map[string]any) map[string]any {
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		switch x := v.(type) {
+		case map[string]any:
+			out[k] = maskArgs(x)
+		default:
+			if IsSecretName(k) {
+				out[k] = "***"
+			} else {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package tools
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+)
+
+// ServeStdio serves MCP on stdin and stdout until stdin closes.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	std := server.NewStdioServer(s.MCP)
+	std.SetErrorLogger(log.New(os.Stderr, "", 0))
+	return std.Listen(ctx, in, out)
+}
+
+// HTTPOptions configure streamable HTTP.
+type HTTPOptions struct {
+	Addr      string // loopback by default
+	Stateless bool
+	Token     string // bearer token; required off loopback
+	MaxBody   int64  // request body cap; 0 means 4 MiB
+}
+
+// ServeHTTP serves streamable HTTP on /mcp, and /healthz, until ctx ends.
+// ready, if set, receives the bound address.
+func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr string)) error {
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: %w", o.Addr, err)
+	}
+	if !client.IsLoopback(host) && o.Token == "" {
+		return errors.New("--http on a non-loopback address needs a bearer token: set QUALYS_MCP_HTTP_TOKEN")
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 4 << 20
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return err
+	}
+	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, server.WithStateLess(o.Stateless), server.WithEndpointPath("/mcp"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("/mcp", guardHTTP(mcpHTTP, o))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	s.f.log.Info("serving streamable HTTP", "addr", "http://"+ln.Addr().String()+"/mcp", "stateless", o.Stateless)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// guardHTTP checks the bearer token (in constant time) and caps bodies.
+func guardHTTP(next http.Handler, o HTTPOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.Token != "" {
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if subtle.ConstantTimeCompare([]byte(got), []byte(o.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, o.MaxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NewLogger logs to stderr at the given level: debug, info, warn or error.
+func NewLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
