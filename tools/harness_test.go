@@ -1,0 +1,210 @@
+package tools_test
+
+// The test harness: every test drives the real binary (built once in
+// TestMain) through the official go-sdk MCP client, against a sandbox the
+// test owns, so the test can check the sandbox's state afterwards.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "qcs-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "qualys-cs-mcp")
+	build := exec.Command("go", "build", "-o", binary, "github.com/qualys-cs-mcp/qualys-cs-mcp")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the binary:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Elicit is how the test client answers a confirmation request.
+type Elicit int
+
+const (
+	NoElicitation Elicit = iota // the client does not support elicitation
+	Accept
+	Decline
+	Cancel
+	AcceptUnchecked // accepts the form but leaves the box unchecked
+)
+
+// Env is one sandbox, one server process and one client session.
+type Env struct {
+	T        testing.TB
+	SB       *sandbox.Server
+	URL      string // the sandbox's base URL
+	S        *mcp.ClientSession
+	Stderr   *strings.Builder
+	Elicited []string // the messages the client was asked to confirm
+}
+
+// EnvOptions choose the transport, protocol, elicitation and flags.
+type EnvOptions struct {
+	HTTP     bool     // streamable HTTP instead of stdio
+	Protocol string   // "" for the client's newest
+	Elicit   Elicit   // how the client answers confirmations
+	Flags    []string // extra server flags
+	EnvVars  []string // extra environment, KEY=VALUE
+	Sandbox  *sandbox.Server
+}
+
+// NewEnv starts everything and closes it when the test ends.
+func NewEnv(t testing.TB, o EnvOptions) *Env {
+	t.Helper()
+	e := &Env{T: t, SB: o.Sandbox, Stderr: &strings.Builder{}}
+	if e.SB == nil {
+		e.SB = sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	}
+	base, closeSB, err := e.SB.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.URL = base
+	t.Cleanup(closeSB)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary, o.Flags...)
+	cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+base, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
+	cmd.Env = append(cmd.Env, o.EnvVars...)
+
+	opts := &mcp.ClientOptions{}
+	if o.Elicit != NoElicitation {
+		opts.ElicitationHandler = func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			e.Elicited = append(e.Elicited, req.Params.Message)
+			switch o.Elicit {
+			case Accept:
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, nil
+			case AcceptUnchecked:
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": false}}, nil
+			case Decline:
+				return &mcp.ElicitResult{Action: "decline"}, nil
+			default:
+				return &mcp.ElicitResult{Action: "cancel"}, nil
+			}
+		}
+	}
+	cl := mcp.NewClient(&mcp.Implementation{Name: "qcs-test", Version: "1"}, opts)
+	var transport mcp.Transport
+	if o.HTTP {
+		cmd.Args = append(cmd.Args, "--http", "127.0.0.1:0", "--log-level", "info")
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		addr := make(chan string, 1)
+		go func() {
+			re := regexp.MustCompile(`addr=(http://\S+/mcp)`)
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				e.Stderr.WriteString(sc.Text() + "\n")
+				if m := re.FindStringSubmatch(sc.Text()); m != nil {
+					addr <- m[1]
+				}
+			}
+		}()
+		select {
+		case a := <-addr:
+			transport = &mcp.StreamableClientTransport{Endpoint: a, MaxRetries: -1}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("server did not start: %s", e.Stderr.String())
+		}
+	} else {
+		cmd.Stderr = e.Stderr
+		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
+	}
+	sess, err := cl.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: o.Protocol})
+	if err != nil {
+		t.Fatalf("connect: %v\nstderr: %s", err, e.Stderr.String())
+	}
+	t.Cleanup(func() { sess.Close() })
+	e.S = sess
+	return e
+}
+
+// Call calls a tool; a protocol error fails the test.
+func (e *Env) Call(name string, args any) *mcp.CallToolResult {
+	e.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := e.S.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		e.T.Fatalf("%s: protocol error: %v", name, err)
+	}
+	return res
+}
+
+// Text is a result's text content.
+func Text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// OK calls a tool that must succeed and returns its structured result.
+func (e *Env) OK(name string, args any) map[string]any {
+	e.T.Helper()
+	res := e.Call(name, args)
+	if res.IsError {
+		e.T.Fatalf("%s(%v) failed: %s", name, args, Text(res))
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(Text(res)), &m); err != nil {
+		e.T.Fatalf("%s: text is not a JSON object: %v: %s", name, err, Text(res))
+	}
+	raw, _ := json.Marshal(res.StructuredContent)
+	var sc map[string]any
+	if err := json.Unmarshal(raw, &sc); err != nil || len(sc) != len(m) {
+		e.T.Fatalf("%s: structured content differs from the text: %s", name, raw)
+	}
+	return m
+}
+
+// Fail calls a tool that must answer a tool error and returns its text.
+func (e *Env) Fail(name string, args any) string {
+	e.T.Helper()
+	res := e.Call(name, args)
+	if !res.IsError {
+		e.T.Fatalf("%s(%v) succeeded, want a tool error: %s", name, args, Text(res))
+	}
+	return Text(res)
+}
+
+// Items returns a list result's items.
+func Items(m map[string]any) []map[string]any {
+	arr, _ := m["items"].([]any)
+	out := make([]map[string]any, 0, len(arr))
+	for _, it := range arr {
+		out = append(out, it.(map[string]any))
+	}
+	return out
+}
