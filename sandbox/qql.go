@@ -78,10 +78,14 @@ func term(field, val string) (pred, error) {
 	switch {
 	case strings.HasPrefix(val, "`"):
 		want := strings.ToLower(strings.Trim(val, "`"))
-		return func(x map[string]any) bool { return anyValue(lookup(x, field), func(s string) bool { return strings.ToLower(s) == want }) }, nil
+		return func(x map[string]any) bool {
+			return anyValue(lookup(x, field), func(s string) bool { return strings.ToLower(s) == want })
+		}, nil
 	case strings.HasPrefix(val, "\""):
 		want := strings.ToLower(strings.Trim(val, "\""))
-		return func(x map[string]any) bool { return anyValue(lookup(x, field), func(s string) bool { return strings.ToLower(s) == want }) }, nil
+		return func(x map[string]any) bool {
+			return anyValue(lookup(x, field), func(s string) bool { return strings.ToLower(s) == want })
+		}, nil
 	case strings.HasPrefix(val, "["):
 		inner := strings.Trim(val, "[]")
 		lo, hi, ok := strings.Cut(inner, "..")
