@@ -59,7 +59,7 @@ func (e *APIError) Error() string {
 	default:
 		fmt.Fprintf(&b, "Qualys rejected the request (HTTP %d)", e.Status)
 	}
-	if e.Message != "" && e.Status != http.StatusUnauthorized {
+	if e.Message != "" {
 		msg := e.Message
 		if e.Code != "" && !strings.Contains(msg, e.Code) {
 			msg = e.Code + ": " + msg

@@ -252,3 +252,6 @@ func jsonError(err error) error {
 	}
 	return &InputError{Problem: err.Error()}
 }
+
+// IDPattern is the pattern every ID argument must match.
+func IDPattern() string { return schemas.IDPattern }
