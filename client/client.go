@@ -113,6 +113,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
 		}
 		resp, sendErr := c.send(ctx, call.Method, target, call.Query, body, token)
+		var tooBig *APIError
+		if errors.As(sendErr, &tooBig) {
+			return nil, fail(tooBig)
+		}
 		if sendErr != nil {
 			if ctx.Err() != nil {
 				applied := "no"
@@ -230,7 +234,7 @@ func (c *Client) send(ctx context.Context, method, target string, q url.Values, 
 		return nil, scrubTransportError(err)
 	}
 	if int64(len(data)) > c.cfg.MaxBody {
-		return &Response{Status: http.StatusBadGateway, Header: resp.Header(), Body: []byte(fmt.Sprintf(`{"message":"the answer was larger than the %d-byte cap; narrow the request with a filter or a smaller pageSize"}`, c.cfg.MaxBody))}, nil
+		return nil, &APIError{Status: resp.StatusCode(), Message: fmt.Sprintf("the answer was larger than the %d-byte cap; narrow the request with a filter or a smaller pageSize", c.cfg.MaxBody)}
 	}
 	return &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: data}, nil
 }
