@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
@@ -38,6 +39,9 @@ func run(args []string) error {
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
 		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
+		timeout    = fs.Duration("timeout", 60*time.Second, "timeout of one request to Qualys")
+		httpRate   = fs.Float64("http-rate", 50, "with --http: requests per second allowed per session (burst twice that)")
+		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
 		showVer    = fs.Bool("version", false, "print the version and exit")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +73,7 @@ func run(args []string) error {
 	} else if cfg, err = client.ConfigFromEnv(os.Getenv); err != nil {
 		return err
 	}
-	cfg.UserAgent = "qualys-cs-mcp/" + version
+	cfg.UserAgent, cfg.Timeout = "qualys-cs-mcp/"+version, *timeout
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
@@ -84,7 +88,8 @@ func run(args []string) error {
 	}
 	logger.Info("tools offered", "count", len(srv.Tools))
 	if *httpAddr != "" {
-		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless, Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN")}, nil)
+		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
+			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins)}, nil)
 	}
 	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)
 }

@@ -72,8 +72,6 @@ func (a *tokenSource) renew(ctx context.Context, refused string) (string, error)
 	return a.refresh(ctx)
 }
 
-func (a *tokenSource) renewable() bool { return true }
-
 func (a *tokenSource) refresh(ctx context.Context) (string, error) {
 	a.calls.Add(1)
 	tok, err := a.fetch(ctx)

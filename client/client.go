@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,10 @@ type Call struct {
 	Query  url.Values
 	Body   any // JSON-encoded when not nil
 	Out    any // JSON-decoded from a 2xx answer when not nil
+	// Raw, when not nil, is sent as is with ContentType instead of Body
+	// (a multipart/form-data upload).
+	Raw         []byte
+	ContentType string
 }
 
 // Response is a 2xx answer.
@@ -97,85 +102,93 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		return e
 	}
 	var body []byte
+	ctype := "application/json"
 	if call.Body != nil {
 		if body, err = json.Marshal(call.Body); err != nil {
 			return nil, fmt.Errorf("encoding request body: %w", err)
 		}
+	}
+	if call.Raw != nil {
+		body, ctype = call.Raw, call.ContentType
 	}
 	idempotent := call.Method != http.MethodPost && call.Method != http.MethodPatch
 	token, err := c.auth.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	renewed := false
+	renewed, maybeApplied := false, false
 	for attempt := 0; ; attempt++ {
 		if err := c.limits.wait(ctx, call.Path); err != nil {
 			return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
 		}
-		resp, sendErr := c.send(ctx, call.Method, target, call.Query, body, token)
-		var tooBig *APIError
-		if errors.As(sendErr, &tooBig) {
-			return nil, fail(tooBig)
+		resp, sendErr := c.send(ctx, call.Method, target, call.Query, body, ctype, token)
+		var capped *APIError
+		if errors.As(sendErr, &capped) {
+			return nil, fail(capped)
 		}
-		if sendErr != nil {
-			if ctx.Err() != nil {
-				applied := "no"
-				if !idempotent {
-					applied = "unknown"
-				}
-				return nil, fail(&APIError{Message: "cancelled: " + ctx.Err().Error(), Applied: applied})
-			}
-			if idempotent && attempt < c.cfg.MaxRetries {
-				if err := sleep(ctx, backoff(attempt, c.cfg.MaxBackoff)); err != nil {
-					return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
-				}
-				continue
-			}
-			applied := "no"
-			if !idempotent {
-				applied = "unknown"
-			}
-			return nil, fail(&APIError{Message: sendErr.Error(), Applied: applied})
-		}
-		if c.Observe != nil {
+		if sendErr == nil && c.Observe != nil {
 			c.Observe(call.Method, call.Path, resp.Status)
 		}
-		if resp.Status >= 200 && resp.Status < 300 {
-			if call.Out != nil && len(resp.Body) > 0 {
-				if err := json.Unmarshal(resp.Body, call.Out); err != nil {
-					return resp, fail(&APIError{Status: resp.Status, Message: "the answer was not the JSON expected: " + err.Error()})
-				}
+		var apiErr *APIError
+		wait, known := time.Duration(0), false
+		switch {
+		case sendErr != nil && ctx.Err() != nil:
+			return nil, fail(&APIError{Message: "cancelled: " + ctx.Err().Error(), Applied: appliedState(!idempotent || maybeApplied)})
+		case sendErr != nil: // reset, timeout: the request may have been applied
+			maybeApplied = true
+			apiErr = &APIError{Message: sendErr.Error()}
+		case resp.Status >= 200 && resp.Status < 300:
+			if call.Out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
+				return resp, nil
 			}
-			return resp, nil
-		}
-		if resp.Status == http.StatusUnauthorized && !renewed && c.auth.renewable() {
-			renewed = true
+			err := json.Unmarshal(resp.Body, call.Out)
+			if err == nil {
+				return resp, nil
+			}
+			maybeApplied = true // answered, so applied, but the answer is unreadable
+			apiErr = &APIError{Status: resp.Status, Message: "the answer was not the JSON expected: " + err.Error()}
+		case resp.Status == http.StatusUnauthorized && !renewed:
+			renewed = true // refused before any processing: safe to repeat once, even a POST
 			if token, err = c.auth.renew(ctx, token); err != nil {
 				return nil, err
 			}
 			continue
+		case resp.Status == http.StatusNotFound && call.Method == http.MethodDelete && maybeApplied:
+			// an earlier attempt whose answer was lost did delete it
+			return &Response{Status: http.StatusOK, Header: resp.Header}, nil
+		default:
+			apiErr = parseError(resp.Status, resp.Body)
+			wait, known = retryAfter(resp.Header)
+			apiErr.RetryAfter = wait
+			if resp.Status == 502 || resp.Status == 504 {
+				maybeApplied = true
+			}
+			if resp.Status != 429 && resp.Status != 502 && resp.Status != 503 && resp.Status != 504 {
+				apiErr.Applied = appliedState(maybeApplied)
+				return nil, fail(apiErr)
+			}
 		}
-		apiErr := fail(parseError(resp.Status, resp.Body))
-		apiErr.Applied = "no"
-		if resp.Status >= 500 && !idempotent {
-			apiErr.Applied = "unknown"
-		}
-		wait, known := retryAfter(resp.Header)
-		apiErr.RetryAfter = wait
-		retryable := idempotent && (resp.Status == 429 || resp.Status == 502 || resp.Status == 503 || resp.Status == 504)
-		if !retryable || attempt >= c.cfg.MaxRetries {
-			return nil, apiErr
+		apiErr.Applied = appliedState(maybeApplied || (!idempotent && apiErr.Status != 429 && apiErr.Status != 503))
+		if !idempotent || attempt >= c.cfg.MaxRetries {
+			return nil, fail(apiErr)
 		}
 		if !known {
 			wait = backoff(attempt, c.cfg.MaxBackoff)
 		}
 		if wait > c.cfg.MaxBackoff {
-			return nil, apiErr // outlasts the cap: say when to retry
+			return nil, fail(apiErr) // outlasts the cap: say when to retry
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return nil, apiErr
+			return nil, fail(apiErr)
 		}
 	}
+}
+
+func appliedState(maybe bool) string {
+	if maybe {
+		return "unknown"
+	}
+	return "no"
 }
 
 func (c *Client) url(call Call) (string, error) {
@@ -209,7 +222,7 @@ func ValidID(name, v string) error {
 	return nil
 }
 
-func (c *Client) send(ctx context.Context, method, target string, q url.Values, body []byte, token string) (*Response, error) {
+func (c *Client) send(ctx context.Context, method, target string, q url.Values, body []byte, ctype, token string) (*Response, error) {
 	select {
 	case c.slots <- struct{}{}:
 		defer func() { <-c.slots }()
@@ -221,7 +234,7 @@ func (c *Client) send(ctx context.Context, method, target string, q url.Values, 
 		r.SetQueryParamsFromValues(q)
 	}
 	if body != nil {
-		r.SetHeader("Content-Type", "application/json").SetBody(body)
+		r.SetHeader("Content-Type", ctype).SetBody(body)
 	}
 	resp, err := r.Execute(method, target)
 	if err != nil {

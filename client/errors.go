@@ -53,7 +53,9 @@ func (e *APIError) Error() string {
 			fmt.Fprintf(&b, "; retry after %s (at %s)", e.RetryAfter.Round(time.Second), time.Now().Add(e.RetryAfter).UTC().Format(time.RFC3339))
 		}
 	case e.Status == 0:
-		b.WriteString("Qualys could not be reached")
+		b.WriteString("no answer from Qualys")
+	case e.Status < 300:
+		fmt.Fprintf(&b, "Qualys answered (HTTP %d) but the answer could not be read", e.Status)
 	case e.Status >= 500:
 		fmt.Fprintf(&b, "Qualys failed to answer (HTTP %d)", e.Status)
 	default:

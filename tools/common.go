@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,12 +59,12 @@ func getInto(ctx context.Context, c *Ctx, path string, params P, out any) error 
 // send makes a write call and answers what Qualys answered (its IDs), or
 // the fallback when the answer has no body.
 func send(ctx context.Context, c *Ctx, call client.Call, fallback map[string]any) (any, error) {
-	resp, err := c.Client.Do(ctx, call)
-	if err != nil {
+	var m map[string]any
+	call.Out = &m
+	if _, err := c.Client.Do(ctx, call); err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if json.Unmarshal(resp.Body, &m) == nil && len(m) > 0 {
+	if len(m) > 0 {
 		for k, v := range fallback {
 			if _, ok := m[k]; !ok {
 				m[k] = v

@@ -115,7 +115,7 @@ var errBadToken = errors.New("the confirmation is not valid")
 // spends it.
 func (g *guard) open(tok, kind, tool, args string) (sealed, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != tok {
 		return sealed{}, errBadToken
 	}
 	var s sealed

@@ -208,3 +208,11 @@ func Items(m map[string]any) []map[string]any {
 	}
 	return out
 }
+
+// Refused reports whether a call was refused, as a protocol error (an
+// unknown tool) or a tool error.
+func (e *Env) Refused(name string, args any) bool {
+	e.T.Helper()
+	res, err := e.S.CallTool(e.T.Context(), &mcp.CallToolParams{Name: name, Arguments: args})
+	return err != nil || res.IsError
+}

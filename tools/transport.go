@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -32,6 +34,72 @@ type HTTPOptions struct {
 	Stateless bool
 	Token     string // bearer token; required off loopback
 	MaxBody   int64  // request body cap; 0 means 4 MiB
+	// RatePerSecond limits each session's requests (burst: twice that); 0 means 50.
+	RatePerSecond  float64
+	AllowedOrigins []string // besides loopback origins
+}
+
+// allowedOrigin accepts loopback origins and the configured ones.
+func allowedOrigin(origin string, allowed []string) bool {
+	for _, a := range allowed {
+		if strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(origin, "/")) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	return err == nil && client.IsLoopback(u.Hostname())
+}
+
+func sessionKey(r *http.Request) string {
+	if id := r.Header.Get("Mcp-Session-Id"); id != "" {
+		return "s:" + id
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return "a:" + host
+}
+
+// sessionLimiter is a token bucket per session (or per client address).
+type sessionLimiter struct {
+	rate    float64
+	mu      sync.Mutex
+	buckets map[string]*rateBucket
+}
+
+type rateBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newSessionLimiter(rate float64) *sessionLimiter {
+	if rate <= 0 {
+		rate = 50
+	}
+	return &sessionLimiter{rate: rate, buckets: map[string]*rateBucket{}}
+}
+
+func (l *sessionLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) > 10000 { // forget idle sessions
+			for k, old := range l.buckets {
+				if now.Sub(old.last) > time.Minute {
+					delete(l.buckets, k)
+				}
+			}
+		}
+		b = &rateBucket{tokens: 2 * l.rate, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(2*l.rate, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // ServeHTTP serves streamable HTTP on /mcp, and /healthz, until ctx ends.
@@ -72,9 +140,21 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	return nil
 }
 
-// guardHTTP checks the bearer token (in constant time) and caps bodies.
+// guardHTTP checks the Origin (DNS-rebinding protection; mcp-go checks the
+// Host), the bearer token (in constant time) and a per-session rate, and
+// caps bodies.
 func guardHTTP(next http.Handler, o HTTPOptions) http.Handler {
+	limits := newSessionLimiter(o.RatePerSecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && !allowedOrigin(origin, o.AllowedOrigins) {
+			http.Error(w, "Forbidden: origin not allowed", http.StatusForbidden)
+			return
+		}
+		if !limits.allow(sessionKey(r)) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many requests for this session", http.StatusTooManyRequests)
+			return
+		}
 		if o.Token != "" {
 			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if subtle.ConstantTimeCompare([]byte(got), []byte(o.Token)) != 1 {
