@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 )
@@ -33,20 +34,33 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzGuardOpen: no forged or mangled token opens, and nothing panics.
+// FuzzGuardOpen: no forged token opens, and no alteration of a real one
+// does; nothing panics.
 func FuzzGuardOpen(f *testing.F) {
-	g, _ := newGuard(KeysFromEnv("fuzz-key"), FallbackToken, false)
-	args := hashArgs("delete_sensors", map[string]any{"filter": "x"})
-	good := g.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "f"})
-	f.Add(good)
-	f.Add(good[:len(good)/2])
-	f.Add("")
-	f.Add("AAAA")
-	f.Fuzz(func(t *testing.T, tok string) {
-		g2, _ := newGuard(KeysFromEnv("fuzz-key"), FallbackToken, false)
-		_, err := g2.open(tok, "token", "delete_sensors", args)
-		if err == nil && tok != good {
-			t.Fatalf("a token that was never issued opened: %q", tok)
+	f.Add("", []byte{1})
+	f.Add("AAAA", []byte{0, 0, 0, 0, 0x80})
+	f.Add("eyJrIjoidG9rZW4ifQ", []byte{})
+	f.Fuzz(func(t *testing.T, forged string, flip []byte) {
+		g, _ := newGuard(KeysFromEnv("fuzz-key"), FallbackToken, false)
+		args := hashArgs("delete_sensors", map[string]any{"filter": "x"})
+		if _, err := g.open(forged, "token", "delete_sensors", args); err == nil {
+			t.Fatalf("a forged token opened: %q", forged)
+		}
+		good := g.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "f"})
+		raw, _ := base64.RawURLEncoding.DecodeString(good)
+		changed := false
+		for i, b := range flip {
+			if b != 0 && len(raw) > 0 {
+				raw[i%len(raw)] ^= b
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+		mangled := base64.RawURLEncoding.EncodeToString(raw)
+		if _, err := g.open(mangled, "token", "delete_sensors", args); err == nil && mangled != good {
+			t.Fatalf("an altered token opened")
 		}
 	})
 }
