@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -19,14 +20,15 @@ import (
 var version = "0.1.0"
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "qualys-cs-mcp:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("qualys-cs-mcp", flag.ContinueOnError)
+	fs.Usage = usage(fs)
 	var (
 		useSandbox = fs.Bool("sandbox", false, "serve the tools from an embedded emulated CS gateway (no Qualys account needed)")
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
@@ -43,13 +45,18 @@ func run(args []string) error {
 		httpRate   = fs.Float64("http-rate", 50, "with --http: requests per second allowed per session (burst twice that)")
 		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
 		showVer    = fs.Bool("version", false, "print the version and exit")
+		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
 	)
-	if err := fs.Parse(args); err != nil {
+	sub, pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	if *showVer {
 		fmt.Println("qualys-cs-mcp", version)
 		return nil
+	}
+	if sub != "" && !flagGiven(fs, "log-level") {
+		*logLevel = "warn" // the command line's output is the result
 	}
 	logger, err := tools.NewLogger(*logLevel)
 	if err != nil {
@@ -58,6 +65,14 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	opts := tools.Options{
+		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
+		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
+	}
+	if sub == subcmdTools {
+		return listTools(os.Stdout, opts)
+	}
 	var cfg client.Config
 	if *useSandbox {
 		sb := sandbox.New(sandbox.Options{})
@@ -66,7 +81,7 @@ func run(args []string) error {
 			return err
 		}
 		defer closeSB()
-		cfg = client.Config{Username: "sandbox", Password: "sandbox"}
+		cfg = client.Config{Username: "sandbox", Password: "sandbox", Unthrottled: true}
 		if cfg.Gateway, err = client.ResolveGateway("", base); err != nil {
 			return err
 		}
@@ -78,15 +93,14 @@ func run(args []string) error {
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
 	}
-	srv, err := tools.NewServer(client.New(cfg), tools.Options{
-		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
-		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
-		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
-	})
+	srv, err := tools.NewServer(client.New(cfg), opts)
 	if err != nil {
 		return err
 	}
 	logger.Info("tools offered", "count", len(srv.Tools))
+	if sub == subcmdCall {
+		return callTool(ctx, srv, pos, *yes, stdio())
+	}
 	if *httpAddr != "" {
 		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
 			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins)}, nil)

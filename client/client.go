@@ -118,7 +118,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	}
 	renewed, maybeApplied := false, false
 	for attempt := 0; ; attempt++ {
-		if err := c.limits.wait(ctx, call.Path); err != nil {
+		if err := c.throttle(ctx, call.Path); err != nil {
 			return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
 		}
 		resp, sendErr := c.send(ctx, call.Method, target, call.Query, body, ctype, token)
@@ -168,7 +168,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 				return nil, fail(apiErr)
 			}
 		}
-		apiErr.Applied = appliedState(maybeApplied || (!idempotent && apiErr.Status != 429 && apiErr.Status != 503))
+		apiErr.Applied = appliedState(maybeApplied || (!idempotent && apiErr.Status != 429))
 		if !idempotent || attempt >= c.cfg.MaxRetries {
 			return nil, fail(apiErr)
 		}
@@ -182,6 +182,13 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			return nil, fail(apiErr)
 		}
 	}
+}
+
+func (c *Client) throttle(ctx context.Context, path string) error {
+	if c.cfg.Unthrottled {
+		return nil
+	}
+	return c.limits.wait(ctx, path)
 }
 
 func appliedState(maybe bool) string {

@@ -48,6 +48,8 @@ type Config struct {
 	MaxBackoff time.Duration // cap on one wait between retries; 0 means 30s
 	MaxBody    int64         // cap on one upstream answer; 0 means 32 MiB
 	UserAgent  string
+	// Unthrottled skips the client-side limits (the sandbox has none).
+	Unthrottled bool
 }
 
 // ConfigFromEnv reads QUALYS_USERNAME, QUALYS_PASSWORD or

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,13 +11,16 @@ import (
 
 // The QQL subset the tools teach: terms `field:value` joined by and/or,
 // optionally negated with not; `value` in backticks is an exact
-// (case-insensitive) match, bare is a substring match; `[a .. b]` is an
-// inclusive range of numbers or dates, where a date may be now, now-7d,
-// now-12h or an ISO date; `field:>N` `field:<N` compare numbers.
+// (case-insensitive) match, bare is a substring match; `[a .. b]` (or
+// `[a ... b]`) is an inclusive range of numbers or dates, where a date may
+// be now, now-7d, now-12h or an ISO date; `[a, b]` is any of the exact
+// values; a value in single quotes is exact, or a range or list when it
+// holds one; `field:>N` `field:<N` (also `field>=N`, as the bulk lists'
+// paginationQuery writes it) compare numbers.
 
 type pred func(map[string]any) bool
 
-var termRE = regexp.MustCompile("^\\s*(not\\s+)?([A-Za-z0-9_.]+)\\s*:\\s*(`[^`]*`|\\[[^\\]]*\\]|\"[^\"]*\"|[<>]=?\\s*[^\\s]+|[^\\s()]+)")
+var termRE = regexp.MustCompile("^\\s*((?i:not)\\s+)?([A-Za-z0-9_.]+)\\s*(?::\\s*(`[^`]*`|\\[[^\\]]*\\]|\"[^\"]*\"|'[^']*'|[<>]=?\\s*[^\\s]+|[^\\s()]+)|([<>]=?\\s*[^\\s()]+))")
 
 func parseQQL(q string) (pred, error) {
 	q = strings.TrimSpace(q)
@@ -32,7 +36,12 @@ func parseQQL(q string) (pred, error) {
 		}
 		neg := m[2] >= 0
 		field := rest[m[4]:m[5]]
-		val := rest[m[6]:m[7]]
+		val := ""
+		if m[6] >= 0 {
+			val = rest[m[6]:m[7]]
+		} else {
+			val = rest[m[8]:m[9]]
+		}
 		p, err := term(field, val)
 		if err != nil {
 			return nil, err
@@ -86,11 +95,27 @@ func term(field, val string) (pred, error) {
 		return func(x map[string]any) bool {
 			return anyValue(lookup(x, field), func(s string) bool { return strings.ToLower(s) == want })
 		}, nil
+	case strings.HasPrefix(val, "'"):
+		inner := strings.Trim(val, "'")
+		if strings.HasPrefix(inner, "[") {
+			return term(field, inner)
+		}
+		return term(field, "`"+inner+"`")
 	case strings.HasPrefix(val, "["):
 		inner := strings.Trim(val, "[]")
-		lo, hi, ok := strings.Cut(inner, "..")
+		sep := ".."
+		if strings.Contains(inner, "...") {
+			sep = "..."
+		}
+		lo, hi, ok := strings.Cut(inner, sep)
 		if !ok {
-			return nil, fmt.Errorf("range %s needs the form [a .. b]", val)
+			var want []string
+			for _, v := range strings.Split(inner, ",") {
+				want = append(want, strings.ToLower(strings.Trim(strings.TrimSpace(v), "`'\"")))
+			}
+			return func(x map[string]any) bool {
+				return anyValue(lookup(x, field), func(s string) bool { return slices.Contains(want, strings.ToLower(s)) })
+			}, nil
 		}
 		a, err1 := bound(strings.TrimSpace(lo))
 		b, err2 := bound(strings.TrimSpace(hi))

@@ -15,6 +15,8 @@ type state struct {
 	registries    map[string]*registry
 	registryOrder []string
 	activation    schemas.Activation
+	connectors    connectorState // connectors.go
+	reports       reportState    // reports.go
 }
 
 // registry is a stored registry.
@@ -23,6 +25,7 @@ type registry struct {
 	TotalImages           int
 	LastScanned           schemas.Millis
 	SensorProfile         string
+	registryDetail        // registries.go: credentials, repositories, schedules
 }
 
 func (r *registry) summary() schemas.RegistrySummary {
@@ -32,6 +35,11 @@ func (r *registry) summary() schemas.RegistrySummary {
 
 func (s *Server) routes() {
 	s.sensorRoutes()
+	s.registryRoutes()
+	s.connectorRoutes()
+	s.scheduleRoutes()
+	s.inventoryRoutes()
+	s.reportRoutes()
 }
 
 func strp(s string) *string { return &s }
@@ -105,5 +113,6 @@ func seed(now time.Time) *state {
 	addSensor(schemas.Sensor{UUID: "b17cdd54-64ff-4b37-b83e-6dcfa3ea5ba9", Hostname: "ci-runner-1", IPv4: "10.20.0.11", OS: "Alpine 3.16", SensorVersion: "1.21.0-0", LastCheckedIn: recent(2 * time.Hour), Status: "Running", SensorType: "CICD"})
 	addSensor(schemas.Sensor{UUID: "6e651384-7412-4e7e-ae4f-fbf045bacb25", Hostname: "ci-runner-2", IPv4: "10.20.0.12", OS: "Alpine 3.16", SensorVersion: "1.19.0-0", LastCheckedIn: ms(1650000000000), Status: "Unknown", SensorType: "CICD"})
 	st.activation = schemas.Activation{CustomerID: "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8", ActivationID: "39b63fbb-3e3a-4905-829f-aaae794079fc", PlatformURL: "https://qagpublic.qg2.apps.qualys.com/ContainerSensor"}
+	seedRegistries(st, now)
 	return st
 }

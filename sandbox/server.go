@@ -29,6 +29,7 @@ type Options struct {
 	TokenTTL time.Duration // default 4h
 	Latency  time.Duration // added to every answer
 	Now      func() time.Time
+	Scale    int // containers in the synthetic inventory (images: 3 in 10); 0 means DefaultInventory, negative none
 }
 
 // Fault is one injected answer, consumed by the next matching request.
@@ -59,6 +60,8 @@ type Server struct {
 	denied   map[string]bool
 	counts   map[string]int
 	authN    atomic.Int64
+	inFlight atomic.Int64
+	maxIn    atomic.Int64
 	reqLog   []Request
 	lastBody map[string][]byte
 }
@@ -193,7 +196,14 @@ func permission(method, path string) string {
 	return "CS." + area + "." + verb
 }
 
+// MaxInFlight is the most API requests the sandbox served at once.
+func (s *Server) MaxInFlight() int { return int(s.maxIn.Load()) }
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for m := s.maxIn.Load(); n > m && !s.maxIn.CompareAndSwap(m, n); m = s.maxIn.Load() {
+	}
 	if s.opts.Latency > 0 {
 		time.Sleep(s.opts.Latency)
 	}

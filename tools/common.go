@@ -59,10 +59,14 @@ func getInto(ctx context.Context, c *Ctx, path string, params P, out any) error 
 // send makes a write call and answers what Qualys answered (its IDs), or
 // the fallback when the answer has no body.
 func send(ctx context.Context, c *Ctx, call client.Call, fallback map[string]any) (any, error) {
-	var m map[string]any
-	call.Out = &m
+	var answer any
+	call.Out = &answer
 	if _, err := c.Client.Do(ctx, call); err != nil {
 		return nil, err
+	}
+	m, _ := answer.(map[string]any)
+	if msg, ok := answer.(string); ok && msg != "" {
+		m = map[string]any{"message": msg}
 	}
 	if len(m) > 0 {
 		for k, v := range fallback {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,8 +59,9 @@ type Env struct {
 	SB       *sandbox.Server
 	URL      string // the sandbox's base URL
 	S        *mcp.ClientSession
-	Stderr   *strings.Builder
+	Stderr   *syncBuffer
 	Elicited []string // the messages the client was asked to confirm
+	Endpoint string   // with HTTP: the server's MCP URL, for a second client
 }
 
 // EnvOptions choose the transport, protocol, elicitation and flags.
@@ -75,7 +77,7 @@ type EnvOptions struct {
 // NewEnv starts everything and closes it when the test ends.
 func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Helper()
-	e := &Env{T: t, SB: o.Sandbox, Stderr: &strings.Builder{}}
+	e := &Env{T: t, SB: o.Sandbox, Stderr: &syncBuffer{}}
 	if e.SB == nil {
 		e.SB = sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	}
@@ -130,7 +132,7 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 		}()
 		select {
 		case a := <-addr:
-			transport = &mcp.StreamableClientTransport{Endpoint: a, MaxRetries: -1}
+			e.Endpoint, transport = a, &mcp.StreamableClientTransport{Endpoint: a, MaxRetries: -1}
 		case <-time.After(20 * time.Second):
 			t.Fatalf("server did not start: %s", e.Stderr.String())
 		}
@@ -215,4 +217,24 @@ func (e *Env) Refused(name string, args any) bool {
 	e.T.Helper()
 	res, err := e.S.CallTool(e.T.Context(), &mcp.CallToolParams{Name: name, Arguments: args})
 	return err != nil || res.IsError
+}
+
+// syncBuffer is the server's stderr, safe to read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) WriteString(p string) (int, error) { return s.Write([]byte(p)) }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,9 +1,11 @@
 package tools
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -15,6 +17,7 @@ type ListResult struct {
 	Items      []map[string]any `json:"items"`
 	Count      *int             `json:"count,omitempty"`
 	PageNumber int              `json:"pageNumber,omitempty"`
+	PageSize   int              `json:"pageSize,omitempty"`
 	NextPage   int              `json:"nextPage,omitempty"`
 	Cursor     string           `json:"cursor,omitempty"`
 	Truncated  bool             `json:"truncated,omitempty"`
@@ -22,14 +25,20 @@ type ListResult struct {
 }
 
 // View is a resource's compact projection: the fields shown by default,
-// and the fields that are epoch-millisecond timestamps.
+// the fields that are epoch-millisecond timestamps, and compact forms of
+// bulky values (e.g. repo objects as "registry/repository:tag").
 type View struct {
 	Default []string
 	Times   []string
+	Shape   map[string]func(any) any // not applied when "*" asks for everything as is
 }
 
+// inline is a shaped value whose keys take the field's place in the item.
+type inline map[string]any
+
 // project keeps the view's default fields plus the asked ones ("*" for
-// all), drops nulls and empties, and turns timestamps into RFC 3339.
+// all), drops nulls and empties, turns timestamps into RFC 3339 and
+// applies the view's shapes.
 func (v View) project(item map[string]any, fields []string) map[string]any {
 	all := slices.Contains(fields, "*")
 	out := make(map[string]any, len(v.Default)+len(fields))
@@ -42,6 +51,18 @@ func (v View) project(item map[string]any, fields []string) map[string]any {
 		}
 		if slices.Contains(v.Times, k) {
 			val = rfc3339(val)
+		}
+		if shape := v.Shape[k]; shape != nil && !all {
+			val = shape(val)
+		}
+		if in, ok := val.(inline); ok {
+			for ik, iv := range in {
+				out[ik] = iv
+			}
+			continue
+		}
+		if empty(val) {
+			continue
 		}
 		out[k] = val
 	}
@@ -93,7 +114,7 @@ func toList(env schemas.List[map[string]any], view View, fields []string, page, 
 	if page < 1 {
 		page = 1
 	}
-	r := &ListResult{Items: make([]map[string]any, 0, len(env.Data)), Count: env.Count, PageNumber: page}
+	r := &ListResult{Items: make([]map[string]any, 0, len(env.Data)), Count: env.Count, PageNumber: page, PageSize: size}
 	for _, it := range env.Data {
 		r.Items = append(r.Items, view.project(it, fields))
 	}
@@ -110,24 +131,13 @@ func toList(env schemas.List[map[string]any], view View, fields []string, page, 
 	return r
 }
 
-// fitBudget cuts an over-budget result at a record boundary and says so;
-// it never returns invalid JSON or cuts silently.
+// fitBudget cuts an over-budget result at a record boundary and says how
+// to continue; it never returns invalid JSON or cuts silently.
 func fitBudget(b []byte, budget int) []byte {
 	var lr map[string]json.RawMessage
 	if json.Unmarshal(b, &lr) == nil {
-		var items []json.RawMessage
-		if json.Unmarshal(lr["items"], &items) == nil && len(items) > 0 {
-			total := len(items)
-			for keep := total - 1; keep >= 0; keep-- {
-				lr["items"], _ = json.Marshal(items[:keep])
-				lr["truncated"] = json.RawMessage("true")
-				note := fmt.Sprintf("Only %d of the %d items on this page fit the %d-byte result budget. Ask again with pageSize=%d (and the same filter) to page through them, or narrow the filter.", keep, total, budget, max(keep, 1))
-				lr["note"], _ = json.Marshal(note)
-				lr["shownItems"], _ = json.Marshal(keep)
-				if out, _ := json.Marshal(lr); len(out) <= budget {
-					return out
-				}
-			}
+		if out, ok := cutItems(lr, budget, resumeFrom(lr)); ok {
+			return out
 		}
 	}
 	out, _ := json.Marshal(map[string]any{
@@ -135,4 +145,181 @@ func fitBudget(b []byte, budget int) []byte {
 		"note":      fmt.Sprintf("The result was %d bytes, over the %d-byte budget, and could not be cut at a record boundary. Ask for less: a filter, fewer fields or a smaller pageSize.", len(b), budget),
 	})
 	return out
+}
+
+// resume says how to continue after the first keep items of a cut list:
+// the fields to set in the result, and the words for the note.
+type resume func(keep int) (set map[string]any, how string)
+
+// resumeFrom reads how to continue from a list result itself: a page list
+// continues at the exact record with a page size that divides the offset;
+// a cursor list cannot (its cursor points past the whole page), so its
+// cursor is dropped rather than skip what was cut.
+func resumeFrom(lr map[string]json.RawMessage) resume {
+	var page, size int
+	json.Unmarshal(lr["pageNumber"], &page)
+	json.Unmarshal(lr["pageSize"], &size)
+	switch {
+	case lr["cursor"] != nil:
+		return func(int) (map[string]any, string) {
+			return map[string]any{"cursor": nil}, "Ask again with the same arguments and a smaller limit to see the rest."
+		}
+	case page > 0 && size > 0:
+		return func(keep int) (map[string]any, string) { return pageAt((page-1)*size+keep, keep) }
+	}
+	return func(int) (map[string]any, string) {
+		return nil, "Ask for less: a narrower filter or fewer fields."
+	}
+}
+
+// pageAt is the page-number paging that continues at record offset (0
+// based), with a page size of at most want: one that divides the offset if
+// one above want/2 does; else want, and that page starts with records
+// already shown (nextPageShown says how many).
+func pageAt(offset, want int) (map[string]any, string) {
+	want = max(want, 1)
+	size := want
+	for size > want/2 && offset%size != 0 {
+		size--
+	}
+	if offset%size != 0 {
+		size = want
+	}
+	page := offset/size + 1
+	shown := offset - (page-1)*size
+	if page*size > 10000 {
+		return map[string]any{"nextPage": nil}, "The rest is past the 10,000 records page-number paging reaches: narrow the filter, or use the _with_details list tool, which pages with a cursor."
+	}
+	set := map[string]any{"nextPage": page, "nextPageSize": size}
+	how := fmt.Sprintf("Continue with pageNumber=%d and pageSize=%d (same filter and sort).", page, size)
+	if shown > 0 {
+		set["nextPageShown"] = shown
+		how += fmt.Sprintf(" Its first %d items are the last shown here.", shown)
+	}
+	return set, how
+}
+
+// cutItems keeps as many whole items as fit the budget, marks the result
+// truncated and says how to continue; false when not even the note fits.
+func cutItems(lr map[string]json.RawMessage, budget int, next resume) ([]byte, bool) {
+	var items []json.RawMessage
+	if json.Unmarshal(lr["items"], &items) != nil || len(items) == 0 {
+		return nil, false
+	}
+	build := func(keep int) []byte {
+		out := make(map[string]json.RawMessage, len(lr)+4)
+		for k, v := range lr {
+			out[k] = v
+		}
+		out["items"], _ = json.Marshal(items[:keep])
+		out["truncated"] = json.RawMessage("true")
+		out["shownItems"], _ = json.Marshal(keep)
+		set, how := next(keep)
+		if keep == 0 {
+			set, how = nil, "Not even one item fits: ask for fewer fields."
+		}
+		for k, v := range set {
+			if v == nil {
+				delete(out, k)
+				continue
+			}
+			out[k], _ = json.Marshal(v)
+		}
+		out["note"], _ = json.Marshal(fmt.Sprintf("Only %d of the %d items fit the %d-byte result budget. %s", keep, len(items), budget, how))
+		b, _ := json.Marshal(out)
+		return b
+	}
+	// The size grows with keep: find the most items that fit.
+	keep := sort.Search(len(items)+1, func(n int) bool { return len(build(n)) > budget }) - 1
+	if keep < 0 {
+		return nil, false
+	}
+	return build(keep), true
+}
+
+// fitList is for handlers that know how to continue better than the
+// result shows (a cursor for the records after the first keep): it cuts v
+// to the budget itself, so the factory has nothing left to cut.
+func fitList(c *Ctx, v any, next resume) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(b) <= c.Opts.ResultBudget {
+		return v, err
+	}
+	var lr map[string]json.RawMessage
+	if err := json.Unmarshal(b, &lr); err != nil {
+		return nil, err
+	}
+	if out, ok := cutItems(lr, c.Opts.ResultBudget, next); ok {
+		return json.RawMessage(out), nil
+	}
+	return v, nil // the factory says it could not be cut
+}
+
+// cursorState is what an opaque cursor carries: the tool it is for, the
+// arguments that chose the records (so that the cursor alone continues),
+// and where to go on: an API query to repeat (cursor-paged lists) and how
+// many of its records were shown already.
+type cursorState struct {
+	Tool  string         `json:"t"`
+	Sel   map[string]any `json:"a,omitempty"`
+	Query string         `json:"q,omitempty"`
+	Skip  int            `json:"s,omitempty"`
+}
+
+func (s cursorState) String() string {
+	b, _ := json.Marshal(s)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// selection is the arguments that choose which records a list returns:
+// all but the cursor and those that only shape or size a page.
+func selection(args map[string]any) map[string]any {
+	sel := map[string]any{}
+	for k, v := range args {
+		switch k {
+		case "cursor", "fields", "limit", "pageSize":
+		default:
+			sel[k] = v
+		}
+	}
+	return sel
+}
+
+// newCursor is a cursor for this call's selection.
+func newCursor(c *Ctx, query string, skip int) string {
+	return cursorState{Tool: c.Tool.Name, Sel: selection(c.Args), Query: query, Skip: skip}.String()
+}
+
+// openCursor reads the call's cursor, if any, and decodes the arguments it
+// carries into in (the tool's input), so that the cursor alone continues.
+// An argument given again must be the same; one the cursor's call did
+// not have is refused.
+func openCursor(c *Ctx, in any) (cursorState, error) {
+	var st cursorState
+	s, _ := c.Args["cursor"].(string)
+	if s == "" {
+		return st, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(raw, &st) != nil || st.Skip < 0 || st.Tool == "" {
+		return st, Invalid("cursor", "is not a cursor this server gave out; pass it back exactly as received")
+	}
+	if st.Tool != c.Tool.Name {
+		return st, Invalid("cursor", "was given out by %s, not %s", st.Tool, c.Tool.Name)
+	}
+	for k, v := range selection(c.Args) {
+		a, _ := json.Marshal(v)
+		b, _ := json.Marshal(st.Sel[k])
+		if string(a) != string(b) {
+			return st, Invalid(k, "differs from the call that gave out the cursor; pass the cursor alone (or with the same %s), or call without cursor to start over", k)
+		}
+	}
+	for k, v := range st.Sel {
+		c.Args[k] = v
+	}
+	b, _ := json.Marshal(c.Args)
+	if err := json.Unmarshal(b, in); err != nil {
+		return st, Invalid("cursor", "carries arguments this tool does not take")
+	}
+	return st, nil
 }

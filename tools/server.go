@@ -17,6 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
 )
 
 // Options configure the MCP server.
@@ -74,7 +75,7 @@ func All() ([]Tool, error) {
 
 // declared lists each toolset file's declarations.
 func declared() [][]Tool {
-	return [][]Tool{sensorProfileTools(), sensorTools()}
+	return [][]Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), reportTools()}
 }
 
 // Select applies --read-only, --toolsets and --tools.
@@ -171,6 +172,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithToolCapabilities(false),
 		server.WithElicitation(),
 		server.WithLogging(),
+		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions("Qualys Container Security: sensor profiles, sensors, registries, scan schedules, images, containers, vulnerabilities, compliance and reports. Filters use Qualys QQL. Destructive tools ask the user to confirm."),
 	)
@@ -178,6 +180,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))
 	}
+	prompts.Register(s)
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
 
@@ -186,7 +189,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		res := f.call(ctx, req, t)
+		res := f.logCall(ctx, req, t, f.call)
 		if f.log.Enabled(ctx, slog.LevelDebug) {
 			f.log.Debug("tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError)
 		}

@@ -119,7 +119,7 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return err
 	}
-	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, server.WithStateLess(o.Stateless), server.WithEndpointPath("/mcp"))
+	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, streamOptions(o.Stateless)...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", guardHTTP(mcpHTTP, o))

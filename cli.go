@@ -1,0 +1,326 @@
+package main
+
+// The command line: `qualys-cs-mcp tools` lists the tools, `qualys-cs-mcp
+// call TOOL '{json}'` runs one through the same server as an MCP call (the
+// in-process MCP client of mcp-go), so validation, the confirmation guard,
+// result shaping and redaction are the ones MCP clients get.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+)
+
+// Exit codes of the command line.
+const (
+	exitFailed    = 1 // a tool error, or the server could not start
+	exitUsage     = 2 // bad flags, arguments or tool name
+	exitDeclined  = 3 // a destructive call was not confirmed; nothing changed
+	subcmdTools   = "tools"
+	subcmdCall    = "call"
+	cliClientName = "qualys-cs-mcp-cli"
+)
+
+// exitError carries an exit code to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitWith(code int, format string, a ...any) error {
+	return &exitError{code, fmt.Errorf(format, a...)}
+}
+
+// exitCode maps run's error to the process exit code.
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return exitFailed
+}
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments (`call --sandbox list_sensors '{}' --read-only`);
+// everything after "--" is positional. It returns the subcommand ("" for
+// the server) and its arguments.
+func parseArgs(fs *flag.FlagSet, args []string) (sub string, pos []string, err error) {
+	var rest []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, rest = args[:i], args[i+1:]
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", nil, err
+			}
+			return "", nil, &exitError{exitUsage, err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	pos = append(pos, rest...)
+	if len(pos) == 0 {
+		return "", nil, nil
+	}
+	switch pos[0] {
+	case subcmdTools:
+		if len(pos) > 1 {
+			return "", nil, exitWith(exitUsage, "tools takes no arguments, only flags")
+		}
+		return pos[0], nil, nil
+	case subcmdCall:
+		if len(pos) < 2 || len(pos) > 3 {
+			return "", nil, exitWith(exitUsage, "usage: qualys-cs-mcp call [flags] TOOL ['{json arguments}' | -]")
+		}
+		return pos[0], pos[1:], nil
+	}
+	return "", nil, exitWith(exitUsage, "unexpected argument %q; the subcommands are tools and call (see --help)", pos[0])
+}
+
+// usage prints the synopsis and the flags.
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		w := fs.Output()
+		fmt.Fprint(w, `Usage:
+  qualys-cs-mcp [flags]                          serve MCP on stdio (or --http ADDR)
+  qualys-cs-mcp tools [flags]                    list the tools offered: name, tier, what it does
+  qualys-cs-mcp call [flags] TOOL ['{json}'|-]   run one tool and print its result (- reads the JSON from stdin)
+
+Exit codes of call: 0 success, 1 tool error, 2 usage, 3 not confirmed (nothing changed).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+}
+
+// listTools prints the tools the flags offer, one line each. It needs no
+// credentials.
+func listTools(w io.Writer, o tools.Options) error {
+	all, err := tools.All()
+	if err != nil {
+		return err
+	}
+	chosen, err := tools.Select(all, o)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tTIER\tTOOLSET\tDESCRIPTION")
+	for _, t := range chosen {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, tierWord(t.Tier), t.Toolset, t.Description)
+	}
+	return tw.Flush()
+}
+
+func tierWord(t tools.Tier) string {
+	switch t {
+	case tools.Read:
+		return "read"
+	case tools.Write:
+		return "write"
+	}
+	return "destructive"
+}
+
+// cliIO is the terminal the call command talks to.
+type cliIO struct {
+	in       io.Reader
+	out, err io.Writer
+	tty      bool // in is an interactive terminal
+}
+
+// stdio returns the process's streams; stdin counts as a terminal when it
+// is a character device other than the null device.
+func stdio() cliIO {
+	tty := false
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		null, err := os.Stat(os.DevNull)
+		tty = err != nil || !os.SameFile(fi, null)
+	}
+	return cliIO{in: os.Stdin, out: os.Stdout, err: os.Stderr, tty: tty}
+}
+
+// callTool runs one tool through srv's MCP pipeline with an in-process
+// client, printing the result on out and a tool error on err.
+func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, term cliIO) error {
+	name, raw := pos[0], "{}"
+	if len(pos) > 1 {
+		raw = pos[1]
+	}
+	if raw == "-" {
+		b, err := io.ReadAll(term.in)
+		if err != nil {
+			return exitWith(exitUsage, "reading the arguments from stdin: %v", err)
+		}
+		raw, term.tty = string(b), false
+	}
+	var args map[string]any
+	if err := json.Unmarshal([]byte(raw), &args); err != nil || args == nil {
+		return exitWith(exitUsage, "the arguments must be one JSON object, e.g. '{\"pageSize\": 5}'")
+	}
+	if err := offered(srv, name); err != nil {
+		return err
+	}
+
+	ask := &confirmer{yes: yes, term: term, stop: ctx.Done()}
+	c, err := mcpclient.NewInProcessClientWithOptions(srv.MCP, mcpclient.WithElicitationHandler(ask))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: cliClientName, Version: version}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		return fmt.Errorf("initialize: %w", err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name, req.Params.Arguments = name, args
+	res, err := c.CallTool(ctx, req)
+	switch {
+	case ask.declined != "":
+		return exitWith(exitDeclined, "%s: %s; nothing was changed", name, ask.declined)
+	case err != nil:
+		return fmt.Errorf("%s: %w", name, err)
+	case res.IsError:
+		return &exitError{exitFailed, errors.New(resultText(res))}
+	}
+	text := resultText(res)
+	fmt.Fprintln(term.out, indent(text))
+	return nil
+}
+
+// offered refuses a tool the flags do not offer, saying why.
+func offered(srv *tools.Server, name string) error {
+	if slices.ContainsFunc(srv.Tools, func(t tools.Tool) bool { return t.Name == name }) {
+		return nil
+	}
+	all, _ := tools.All()
+	if slices.ContainsFunc(all, func(t tools.Tool) bool { return t.Name == name }) {
+		return exitWith(exitUsage, "tool %s is not offered with these flags (--read-only, --toolsets, --tools)", name)
+	}
+	return exitWith(exitUsage, "unknown tool %q; `qualys-cs-mcp tools` lists them", name)
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// indent pretty-prints a JSON text; anything else is printed as it is.
+func indent(text string) string {
+	var v any
+	if json.Unmarshal([]byte(text), &v) != nil {
+		return text
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return text
+	}
+	return string(b)
+}
+
+// confirmer answers the confirmation guard's elicitation: it shows the
+// preview on the terminal and asks y/N; without a terminal it declines
+// unless --yes was given.
+type confirmer struct {
+	yes      bool
+	term     cliIO
+	stop     <-chan struct{} // closed on Ctrl-C: stop waiting for an answer
+	declined string          // why the user's confirmation was not given
+}
+
+func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	fmt.Fprintln(c.term.err, req.Params.Message)
+	decline := func(why string) (*mcp.ElicitationResult, error) {
+		c.declined = why
+		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
+	}
+	content, ok := confirmation(req.Params.RequestedSchema)
+	switch {
+	case !ok:
+		return decline("the server asked for input the command line cannot give")
+	case c.yes:
+		fmt.Fprintln(c.term.err, "Confirmed by --yes.")
+	case !c.term.tty:
+		return decline("refused: there is no terminal to confirm on (run again with --yes to confirm)")
+	default:
+		q := "[y/N] "
+		if !strings.HasSuffix(strings.TrimSpace(req.Params.Message), "?") {
+			q = "Proceed? " + q
+		}
+		fmt.Fprint(c.term.err, q)
+		answer := make(chan string, 1)
+		go func() {
+			line, _ := bufio.NewReader(c.term.in).ReadString('\n')
+			answer <- line
+		}()
+		select {
+		case <-c.stop:
+			fmt.Fprintln(c.term.err)
+			return decline("interrupted")
+		case line := <-answer:
+			if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+				return decline("not confirmed")
+			}
+		}
+	}
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: content}}, nil
+}
+
+// confirmation fills a yes/no form: every property must be a boolean, and
+// each is answered true. Anything else cannot be answered here.
+func confirmation(schema any) (map[string]any, bool) {
+	b, _ := json.Marshal(schema)
+	var s struct {
+		Properties map[string]struct {
+			Type string `json:"type"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(b, &s) != nil || len(s.Properties) == 0 {
+		return nil, false
+	}
+	out := map[string]any{}
+	for k, p := range s.Properties {
+		if p.Type != "boolean" {
+			return nil, false
+		}
+		out[k] = true
+	}
+	return out, true
+}
+
+// flagGiven reports whether the flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

@@ -1,0 +1,311 @@
+package main
+
+// The client set-up examples and server.json must parse and name only flags
+// the binary accepts (from its --help) and environment variables it reads
+// (from the getenv calls in main.go and client/).
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// envNames lists the environment variables the binary reads.
+func envNames(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob("client/*.go")
+	files = append(files, "main.go", "cli.go")
+	re := regexp.MustCompile(`(?i)getenv\("(QUALYS_[A-Z0-9_]+)"\)`)
+	var names []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if !slices.Contains(names, m[1]) {
+				names = append(names, m[1])
+			}
+		}
+	}
+	for _, must := range []string{"QUALYS_USERNAME", "QUALYS_PASSWORD", "QUALYS_POD"} {
+		if !slices.Contains(names, must) {
+			t.Fatalf("found no getenv(%q) in %v; the scan is broken", must, files)
+		}
+	}
+	return names
+}
+
+// checker checks the flags and variables one example names.
+type checker struct {
+	t     *testing.T
+	flags map[string]bool // name: takes a value
+	env   []string
+}
+
+func (c checker) args(where string, args []string) {
+	wantValue := false
+	for _, a := range args {
+		if wantValue {
+			wantValue = false
+			continue
+		}
+		if !strings.HasPrefix(a, "-") {
+			c.t.Errorf("%s: %q is neither a flag nor a flag's value", where, a)
+			continue
+		}
+		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takes, ok := c.flags[name]
+		if !ok {
+			c.t.Errorf("%s: the binary has no flag %q", where, a)
+		}
+		wantValue = takes && !inline
+	}
+	if wantValue {
+		c.t.Errorf("%s: the last flag of %q has no value", where, args)
+	}
+}
+
+func (c checker) vars(where string, env map[string]string) {
+	for k := range env {
+		if !slices.Contains(c.env, k) {
+			c.t.Errorf("%s: the binary does not read %s (it reads %v)", where, k, c.env)
+		}
+	}
+}
+
+type stdioServer struct {
+	Type    string            `json:"type"`
+	Command string            `json:"command"`
+	Args    []string          `json:"args"`
+	Env     map[string]string `json:"env"`
+	URL     string            `json:"url"`
+}
+
+func (c checker) server(where string, s stdioServer) {
+	switch {
+	case s.URL != "":
+		if !regexp.MustCompile(`^https?://[^/]+/mcp$`).MatchString(s.URL) {
+			c.t.Errorf("%s: url %q is not the server's /mcp endpoint", where, s.URL)
+		}
+	case s.Command != "qualys-cs-mcp":
+		c.t.Errorf("%s: command %q, want qualys-cs-mcp", where, s.Command)
+	}
+	c.args(where, s.Args)
+	c.vars(where, s.Env)
+	for k, v := range s.Env {
+		if strings.Contains(k, "PASSWORD") && !strings.HasSuffix(k, "_FILE") && !strings.HasPrefix(v, "${input:") {
+			c.t.Errorf("%s: %s is written into the file; use QUALYS_PASSWORD_FILE or an input prompt", where, k)
+		}
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestClientExamples(t *testing.T) {
+	c := checker{t: t, flags: flagsFromHelp(t), env: envNames(t)}
+	files, _ := filepath.Glob("examples/*")
+	if len(files) < 4 {
+		t.Fatalf("examples: %v", files)
+	}
+	seen := 0
+	for _, f := range files {
+		switch filepath.Base(f) {
+		case "claude_desktop_config.json", "cursor-mcp.json":
+			var cfg struct {
+				MCPServers map[string]stdioServer `json:"mcpServers"`
+			}
+			readJSON(t, f, &cfg)
+			for name, s := range cfg.MCPServers {
+				c.server(f+": "+name, s)
+			}
+			seen += len(cfg.MCPServers)
+		case "vscode-mcp.json":
+			var cfg struct {
+				Inputs []struct {
+					Type, ID, Description string
+					Password              bool
+				} `json:"inputs"`
+				Servers map[string]stdioServer `json:"servers"`
+			}
+			readJSON(t, f, &cfg)
+			ids := map[string]bool{}
+			for _, in := range cfg.Inputs {
+				ids[in.ID] = in.Type == "promptString" && in.Password
+			}
+			for name, s := range cfg.Servers {
+				c.server(f+": "+name, s)
+				for k, v := range s.Env {
+					if id, ok := strings.CutPrefix(v, "${input:"); ok && !ids[strings.TrimSuffix(id, "}")] {
+						c.t.Errorf("%s: %s uses %s, which is not a password input", f, k, v)
+					}
+				}
+			}
+			password := false
+			for _, ok := range ids {
+				password = password || ok
+			}
+			if !password {
+				t.Errorf("%s: no password input prompt", f)
+			}
+			seen += len(cfg.Servers)
+		case "claude-code.sh":
+			if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v: %s", f, err, out)
+			}
+			seen += c.claudeCode(f)
+		default:
+			t.Errorf("%s: no check for this example; add one", f)
+		}
+	}
+	if seen < 8 {
+		t.Fatalf("checked only %d servers", seen)
+	}
+}
+
+// claudeCode checks each `claude mcp add` line of the script.
+func (c checker) claudeCode(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "claude mcp add ") {
+			continue
+		}
+		n++
+		words := shellWords(line)
+		env := map[string]string{}
+		var cmd []string
+		for i := 3; i < len(words); i++ {
+			switch w := words[i]; {
+			case w == "-e" || w == "--env":
+				k, v, _ := strings.Cut(words[i+1], "=")
+				env[k] = v
+				i++
+			case w == "--":
+				cmd = words[i+1:]
+				i = len(words)
+			}
+		}
+		c.vars(path, env)
+		if cmd == nil {
+			if !slices.Contains(words, "--transport") {
+				c.t.Errorf("%s: %q runs no command and names no transport", path, line)
+			}
+			continue
+		}
+		if cmd[0] != "qualys-cs-mcp" {
+			c.t.Errorf("%s: runs %q", path, cmd[0])
+		}
+		c.args(path, cmd[1:])
+	}
+	return n
+}
+
+// shellWords splits a line as the shell would, for quotes only.
+func shellWords(line string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+func TestServerJSON(t *testing.T) {
+	var s struct {
+		Schema      string `json:"$schema"`
+		Name        string `json:"name"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		Version     string `json:"version"`
+		Repository  struct {
+			URL    string `json:"url"`
+			Source string `json:"source"`
+		} `json:"repository"`
+		Packages []struct {
+			RegistryType     string                `json:"registryType"`
+			Identifier       string                `json:"identifier"`
+			Transport        struct{ Type string } `json:"transport"`
+			PackageArguments []struct {
+				Type, Name, Description, Default string
+			} `json:"packageArguments"`
+			EnvironmentVariables []struct {
+				Name, Description string
+				IsRequired        bool     `json:"isRequired"`
+				IsSecret          bool     `json:"isSecret"`
+				Choices           []string `json:"choices"`
+			} `json:"environmentVariables"`
+		} `json:"packages"`
+	}
+	readJSON(t, "server.json", &s)
+	if !regexp.MustCompile(`^io\.github\.[a-zA-Z0-9-]+/[a-zA-Z0-9._-]+$`).MatchString(s.Name) ||
+		!strings.HasSuffix(s.Repository.URL, "/"+strings.TrimPrefix(s.Name, "io.github.")) {
+		t.Errorf("name %q does not match the repository %q", s.Name, s.Repository.URL)
+	}
+	if s.Version != version || len(s.Description) == 0 || len(s.Description) > 100 || !strings.Contains(s.Schema, "server.schema.json") {
+		t.Errorf("version %q (binary: %s), description of %d bytes, schema %q", s.Version, version, len(s.Description), s.Schema)
+	}
+	c := checker{t: t, flags: flagsFromHelp(t), env: envNames(t)}
+	if len(s.Packages) == 0 {
+		t.Fatal("no packages")
+	}
+	for _, p := range s.Packages {
+		if p.Transport.Type != "stdio" || !strings.HasSuffix(p.Identifier, ":"+version) {
+			t.Errorf("package %s: transport %q, or its tag is not the version %s", p.Identifier, p.Transport.Type, version)
+		}
+		for _, a := range p.PackageArguments {
+			// The registry passes a named argument as "--name value".
+			if takes, ok := c.flags[strings.TrimLeft(a.Name, "-")]; a.Type != "named" || !ok || !takes {
+				t.Errorf("server.json: argument %s is not a flag of the binary that takes a value", a.Name)
+			}
+		}
+		for _, e := range p.EnvironmentVariables {
+			c.vars("server.json", map[string]string{e.Name: ""})
+			if strings.Contains(e.Name, "PASSWORD") != e.IsSecret {
+				t.Errorf("server.json: %s isSecret %v", e.Name, e.IsSecret)
+			}
+		}
+	}
+}

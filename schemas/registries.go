@@ -1,0 +1,308 @@
+package schemas
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+// ---- registries ----
+
+// RegistryID names one registry.
+type RegistryID struct {
+	RegistryID string `json:"registryId" jsonschema:"required"`
+}
+
+// RegistryCredential is username/password or an access token (JFrog);
+// write-only: Qualys never answers it.
+type RegistryCredential struct {
+	Username    string `json:"username,omitempty" jsonschema:"maxLength=256"`
+	Password    string `json:"password,omitempty" jsonschema:"maxLength=1024"`
+	AccessToken string `json:"accessToken,omitempty" jsonschema:"maxLength=4096"`
+}
+
+// AWSRegistry is how an ECR registry is reached: an existing AWS
+// connector's ARN, or account, ARN and region for a new one.
+type AWSRegistry struct {
+	AccountID   string `json:"accountId,omitempty"`
+	ARN         string `json:"arn" jsonschema:"required,maxLength=2048"`
+	Region      string `json:"region,omitempty" jsonschema:"maxLength=64"`
+	AccountType string `json:"accountType,omitempty" jsonschema:"enum=Global,enum=US_Gov"`
+}
+
+// ACRRegistry names the ACR connector of an Azure registry.
+type ACRRegistry struct {
+	ConnectorID string `json:"connectorId" jsonschema:"required"`
+}
+
+// GCPRegistry is a Google Container Registry's connector and project.
+type GCPRegistry struct {
+	ConnectorID string `json:"connectorId" jsonschema:"required"`
+	ProjectID   string `json:"projectId" jsonschema:"required"`
+	Location    string `json:"location,omitempty" jsonschema:"maxLength=64"`
+}
+
+// GCARRegistry is a Google Artifact Registry's connector, project and
+// repository.
+type GCARRegistry struct {
+	ConnectorID string `json:"connectorId" jsonschema:"required"`
+	ProjectID   string `json:"projectId" jsonschema:"required"`
+	Registry    string `json:"registry" jsonschema:"required,maxLength=256,description=Repository name"`
+}
+
+// RegistryFields are what create and update share; update changes only
+// the ones given.
+type RegistryFields struct {
+	RegistryName     string              `json:"registryName,omitempty" jsonschema:"maxLength=256"`
+	DockerHubOrgName string              `json:"dockerHubOrgName,omitempty" jsonschema:"maxLength=256"`
+	CredentialType   string              `json:"credentialType,omitempty" jsonschema:"maxLength=64,description=e.g. None\\, BasicAuth\\, Token"`
+	Credential       *RegistryCredential `json:"credential,omitempty"`
+	AWS              *AWSRegistry        `json:"aws,omitempty"`
+	ACR              *ACRRegistry        `json:"acr,omitempty"`
+	GCP              *GCPRegistry        `json:"gcp,omitempty"`
+	GCAR             *GCARRegistry       `json:"gcar,omitempty" jsonschema:"description=Google Artifact Registry"`
+	SensorProfileID  string              `json:"sensorProfileId,omitempty" jsonschema:"description=A Registry sensor profile to assign"`
+}
+
+// CreateRegistry is create_registry's and validate_registry's input.
+type CreateRegistry struct {
+	RegistryType string `json:"registryType" jsonschema:"required,minLength=1,maxLength=64,description=e.g. DockerHub\\, V2\\, V2_PRIVATE\\, AWS\\, Azure\\, GCP\\, GOOGLE_ARTIFACT_REGISTRY\\, JFrog"`
+	RegistryURI  string `json:"registryUri" jsonschema:"required,maxLength=2048,description=https://..."`
+	RegistryFields
+}
+
+// UpdateRegistry is update_registry's input; type and URI cannot change.
+type UpdateRegistry struct {
+	RegistryID
+	RegistryFields
+}
+
+// RegistryKind is which credential block a registry type takes: "aws",
+// "acr", "gcp", "gcar", or "" for username/password or token.
+func RegistryKind(registryType string) string {
+	switch strings.ToUpper(strings.NewReplacer("-", "_", " ", "_").Replace(strings.TrimSpace(registryType))) {
+	case "AWS", "ECR", "AWS_ECR":
+		return "aws"
+	case "AZURE", "ACR":
+		return "acr"
+	case "GCP", "GCR", "GOOGLE":
+		return "gcp"
+	case "GOOGLE_ARTIFACT_REGISTRY", "GAR", "GCAR":
+		return "gcar"
+	}
+	return ""
+}
+
+func (f *RegistryFields) blocks() map[string]bool {
+	return map[string]bool{"aws": f.AWS != nil, "acr": f.ACR != nil, "gcp": f.GCP != nil, "gcar": f.GCAR != nil}
+}
+
+// checkKind refuses two connector blocks, and for a known kind a block of
+// another kind or, when required, none.
+func (f *RegistryFields) checkKind(kind string, required bool) error {
+	var given []string
+	for _, b := range []string{"aws", "acr", "gcp", "gcar"} {
+		if f.blocks()[b] {
+			given = append(given, b)
+		}
+	}
+	if len(given) > 1 {
+		return &FieldError{Field: given[1], Problem: "give only one of aws, acr, gcp, gcar"}
+	}
+	if kind == "" {
+		return nil
+	}
+	if len(given) == 1 && given[0] != kind {
+		return &FieldError{Field: given[0], Problem: "does not apply to this registryType; it takes " + kind}
+	}
+	if required && len(given) == 0 {
+		return &FieldError{Field: kind, Problem: "is required for this registryType"}
+	}
+	return nil
+}
+
+// Validate checks the URI and that the credential block matches the
+// registry kind.
+func (c *CreateRegistry) Validate() error {
+	if !strings.HasPrefix(c.RegistryURI, "https://") && !strings.HasPrefix(c.RegistryURI, "http://") {
+		return &FieldError{Field: "registryUri", Problem: "must be the registry's URL, https://..."}
+	}
+	return c.checkKind(RegistryKind(c.RegistryType), true)
+}
+
+// Validate refuses two connector blocks.
+func (u *UpdateRegistry) Validate() error { return u.checkKind("", false) }
+
+// RegistryIDs names registries to delete.
+type RegistryIDs struct {
+	RegistryIds []string `json:"registryIds" jsonschema:"required,minItems=1,maxItems=100"`
+}
+
+// ListRepositories is list_registry_repositories' input.
+type ListRepositories struct {
+	RegistryID
+	ListParams
+}
+
+// ---- schedules ----
+
+// RepoTag picks a repository and, optionally, its tags.
+type RepoTag struct {
+	Repo string `json:"repo" jsonschema:"required,minLength=1,maxLength=512"`
+	Tag  string `json:"tag,omitempty" jsonschema:"maxLength=512,description=Tags\\, comma-separated; omit for all"`
+}
+
+// ScheduleFilter picks images by repository, tag and age.
+type ScheduleFilter struct {
+	Days     *int      `json:"days,omitempty" jsonschema:"minimum=1,description=Only images created in the last N days"`
+	RepoTags []RepoTag `json:"repoTags" jsonschema:"required,minItems=1,maxItems=100"`
+}
+
+// AdditionalFilters caps how many tags a forced rescan takes (v1.21).
+type AdditionalFilters struct {
+	NumberOfTags int    `json:"numberOfTags" jsonschema:"required,minimum=1,maximum=20"`
+	SortCriteria string `json:"sortCriteria,omitempty" jsonschema:"enum=createdDate"`
+}
+
+// ScheduleID names one schedule.
+type ScheduleID struct {
+	ScheduleID string `json:"scheduleId" jsonschema:"required"`
+}
+
+// ScheduleOptions are the optional schedule fields create and update share.
+type ScheduleOptions struct {
+	Name                   string             `json:"name,omitempty" jsonschema:"maxLength=256"`
+	Schedule               string             `json:"schedule,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$,description=HH:MM UTC (automatic scans)"`
+	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365"`
+	ForceScan              *bool              `json:"forceScan,omitempty" jsonschema:"description=Scan all images on every run"`
+	AdditionalFilters      *AdditionalFilters `json:"additionalFilters,omitempty"`
+}
+
+// CreateSchedule is create_registry_schedule's input.
+type CreateSchedule struct {
+	RegistryID
+	OnDemand *bool            `json:"onDemand" jsonschema:"required,description=true: scan now; false: automatic"`
+	Filters  []ScheduleFilter `json:"filters" jsonschema:"required,minItems=1,maxItems=100"`
+	ScheduleOptions
+}
+
+// Validate asks an automatic scan for its start time.
+func (c *CreateSchedule) Validate() error {
+	if c.OnDemand != nil && !*c.OnDemand && c.Schedule == "" {
+		return &FieldError{Field: "schedule", Problem: "is required for an automatic scan (onDemand false): HH:MM in UTC"}
+	}
+	return nil
+}
+
+// UpdateSchedule is update_registry_schedule's input: only the fields
+// given change.
+type UpdateSchedule struct {
+	RegistryID
+	ScheduleID
+	OnDemand *bool            `json:"onDemand,omitempty"`
+	Filters  []ScheduleFilter `json:"filters,omitempty" jsonschema:"minItems=1,maxItems=100"`
+	ScheduleOptions
+}
+
+// RegistrySchedule names one schedule of a registry.
+type RegistrySchedule struct {
+	RegistryID
+	ScheduleID
+}
+
+// ListSchedules is list_registry_schedules' input.
+type ListSchedules struct {
+	RegistryID
+	ListParams
+}
+
+// DeleteSchedules is delete_registry_schedules' input.
+type DeleteSchedules struct {
+	RegistryID
+	ScheduleIds []string `json:"scheduleIds" jsonschema:"required,minItems=1,maxItems=100"`
+}
+
+// ---- connectors ----
+
+// ConnectorID names one ACR or GCP connector.
+type ConnectorID struct {
+	ConnectorID string `json:"connectorId" jsonschema:"required"`
+}
+
+// AWSAccountID names an AWS account.
+type AWSAccountID struct {
+	AccountID string `json:"accountId" jsonschema:"required"`
+}
+
+// CreateACRConnector is create_acr_connector's input.
+type CreateACRConnector struct {
+	Name          string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
+	Description   string `json:"description,omitempty" jsonschema:"maxLength=1024"`
+	ApplicationID string `json:"applicationId" jsonschema:"required,description=Azure service principal (client) ID"`
+	ClientSecret  string `json:"clientSecret" jsonschema:"required,minLength=1,maxLength=1024"`
+	ConnectorID   string `json:"connectorId,omitempty"`
+}
+
+// CreateAWSConnector is create_aws_connector's input.
+type CreateAWSConnector struct {
+	Name        string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
+	Description string `json:"description,omitempty" jsonschema:"maxLength=1024"`
+	ARN         string `json:"arn" jsonschema:"required,maxLength=2048,description=IAM role Qualys assumes"`
+	ExternalID  string `json:"externalId" jsonschema:"required,description=From get_aws_base_account"`
+}
+
+// RoleARN is an IAM role ARN; its group is the AWS account.
+var RoleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/.+`)
+
+// Validate checks the ARN names an IAM role.
+func (c *CreateAWSConnector) Validate() error {
+	if !RoleARN.MatchString(c.ARN) {
+		return &FieldError{Field: "arn", Problem: "must be an IAM role ARN, arn:aws:iam::<12-digit account>:role/<name>"}
+	}
+	return nil
+}
+
+// CreateGCPConnector is create_gcp_connector's input.
+type CreateGCPConnector struct {
+	Name               string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
+	Description        string `json:"description,omitempty" jsonschema:"maxLength=1024"`
+	ConnectorID        string `json:"connectorId,omitempty"`
+	ServiceAccountJSON string `json:"serviceAccountJson" jsonschema:"required,minLength=2,maxLength=65536,description=The service account key file's JSON"`
+}
+
+// Validate checks the key is a JSON object.
+func (c *CreateGCPConnector) Validate() error {
+	var m map[string]any
+	if json.Unmarshal([]byte(c.ServiceAccountJSON), &m) != nil {
+		return &FieldError{Field: "serviceAccountJson", Problem: "must be the key file's JSON object"}
+	}
+	return nil
+}
+
+// ---- reports ----
+
+// CreateReport is create_report's input.
+type CreateReport struct {
+	Name           string   `json:"name" jsonschema:"required,minLength=1,maxLength=150"`
+	Description    string   `json:"description,omitempty" jsonschema:"maxLength=250"`
+	TemplateName   string   `json:"templateName" jsonschema:"required,maxLength=64,pattern=^[A-Za-z0-9_]+$,description=e.g. CS_IMAGE_VULNERABILITY\\, CS_CONTAINER_VULNERABILITY\\, CS_Images\\, CS_Containers\\, CS_PODS\\, CS_VULNERABILITIES"`
+	Filter         string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
+	DisplayColumns []string `json:"displayColumns,omitempty" jsonschema:"maxItems=100,description=e.g. repo\\, imageId\\, qid\\, title\\, severity"`
+}
+
+// ReportUUID names one report.
+type ReportUUID struct {
+	ReportUUID string `json:"reportUuid" jsonschema:"required"`
+}
+
+// DownloadReport is download_report's input.
+type DownloadReport struct {
+	ReportUUID
+	StartRow int `json:"startRow,omitempty" jsonschema:"minimum=1,description=First data row (from 1)"`
+	MaxBytes int `json:"maxBytes,omitempty" jsonschema:"minimum=1000,maximum=1000000,description=Default 30000"`
+}
+
+// ReportUUIDs names reports to delete.
+type ReportUUIDs struct {
+	ReportUuids []string `json:"reportUuids" jsonschema:"required,minItems=1,maxItems=100"`
+}

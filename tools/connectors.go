@@ -1,0 +1,89 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+// connectorView shows every connector kind's public fields; their secrets
+// are write-only and never answered.
+var connectorView = View{Default: []string{"acrConnectorId", "gcpConnectorId", "name", "description", "arn", "applicationId", "gcpProjectId", "location"}}
+
+func connectorTools() []Tool {
+	const set = "connectors"
+	return []Tool{
+		Def("create_acr_connector", set, Write, "Create an Azure (ACR) connector from a service principal; the client secret is write-only.", createACRConnector),
+		Def("list_acr_connectors", set, Read, "List the ACR connectors.", listConnectors("/registry/acr/connectors")),
+		Def("get_acr_connector", set, Read, "Get an ACR connector.", getConnector("/registry/acr/connector/{connectorId}")),
+		Def("get_aws_base_account", set, Read, "Get the Qualys AWS account ID and external ID an IAM role must trust for an AWS connector.", getAWSBase),
+		Def("create_aws_connector", set, Write, "Create an AWS (ECR) connector for an IAM role that trusts the base account with the external ID.", createAWSConnector),
+		Def("list_aws_connectors", set, Read, "List the AWS connectors.", listConnectors("/registry/aws/connectors")),
+		Def("get_aws_connector", set, Read, "List the AWS connectors of an AWS account.", getAWSConnectors),
+		Def("create_gcp_connector", set, Write, "Create a GCP (GCR, Artifact Registry) connector from a service account key; the key is write-only.", createGCPConnector),
+		Def("list_gcp_connectors", set, Read, "List the GCP connectors.", listConnectors("/registry/gcp/connectors")),
+		Def("get_gcp_connector", set, Read, "Get a GCP connector.", getConnector("/registry/gcp/connector/{connectorId}")),
+	}
+}
+
+func listConnectors(path string) Handler[schemas.None] {
+	return func(ctx context.Context, c *Ctx, _ *schemas.None) (any, error) {
+		return unpaged(ctx, c, path, nil, connectorView)
+	}
+}
+
+func getConnector(path string) Handler[schemas.ConnectorID] {
+	return func(ctx context.Context, c *Ctx, in *schemas.ConnectorID) (any, error) {
+		m, err := getJSON(ctx, c, path, P{"connectorId": in.ConnectorID})
+		if err != nil {
+			return nil, err
+		}
+		return connectorView.project(m, nil), nil
+	}
+}
+
+func getAWSConnectors(ctx context.Context, c *Ctx, in *schemas.AWSAccountID) (any, error) {
+	return unpaged(ctx, c, "/registry/aws/connectors/{accountId}", P{"accountId": in.AccountID}, connectorView)
+}
+
+func getAWSBase(ctx context.Context, c *Ctx, _ *schemas.None) (any, error) {
+	return getJSON(ctx, c, "/registry/aws-base", nil)
+}
+
+func createACRConnector(ctx context.Context, c *Ctx, in *schemas.CreateACRConnector) (any, error) {
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/acr/connector", Body: c.Args}, "connectorId", []string{"acrConnectorId", "connectorId"},
+		map[string]any{"name": in.Name})
+}
+
+func createAWSConnector(ctx context.Context, c *Ctx, in *schemas.CreateAWSConnector) (any, error) {
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/aws/connector", Body: c.Args}, "arn", []string{"arn"},
+		map[string]any{"name": in.Name, "arn": in.ARN})
+}
+
+// createGCPConnector sends the name, description and connector ID in the
+// query and the key as the multipart file part serviceAccountJson, as the
+// API takes them.
+func createGCPConnector(ctx context.Context, c *Ctx, in *schemas.CreateGCPConnector) (any, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	part, err := mw.CreateFormFile("serviceAccountJson", "service-account.json")
+	if err != nil {
+		return nil, err
+	}
+	part.Write([]byte(in.ServiceAccountJSON))
+	mw.Close()
+	q := url.Values{"name": {in.Name}}
+	if in.Description != "" {
+		q.Set("description", in.Description)
+	}
+	if in.ConnectorID != "" {
+		q.Set("connectorId", in.ConnectorID)
+	}
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/gcp/connector", Query: q, Raw: buf.Bytes(), ContentType: mw.FormDataContentType()},
+		"connectorId", []string{"gcpConnectorId", "connectorId"}, map[string]any{"name": in.Name})
+}

@@ -1,0 +1,41 @@
+package tools
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+var controlView = View{
+	Default: []string{"id", "statement", "criticality", "category", "subCategory", "deprecated"},
+	Shape:   map[string]func(any) any{"deprecated": onlyTrue},
+}
+
+func controlTools() []Tool {
+	const set = "controls"
+	return []Tool{
+		Def("list_controls", set, Read, "List the compliance controls images and containers are checked against: statement, criticality. QQL e.g. criticality:`URGENT`; statement:privileged.", listControls),
+		Def("get_control", set, Read, "Get one compliance control by ID, with its rationale and remediation per technology.", getControl),
+	}
+}
+
+func listControls(ctx context.Context, c *Ctx, in *schemas.ListControls) (any, error) {
+	return listPaged(ctx, c, "/controls", in.ListParams, controlView, in.Fields, "")
+}
+
+func getControl(ctx context.Context, c *Ctx, in *schemas.ControlID) (any, error) {
+	m, err := getJSON(ctx, c, "/controls/{controlId}", P{"controlId": strconv.Itoa(in.ControlID)})
+	if err != nil {
+		return nil, err
+	}
+	return controlView.project(m, []string{"*"}), nil
+}
+
+// onlyTrue drops a "false" flag (the API sends booleans as strings too).
+func onlyTrue(v any) any {
+	if v == "false" || v == false {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,57 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// mcpLogger is the name MCP log notifications carry.
+const mcpLogger = "qualys-cs-mcp"
+
+// logCall runs one tool call and tells the client about it in MCP log
+// notifications (notifications/message): before, debug with the arguments
+// (secrets masked); after, one message: info with the outcome and duration,
+// or warning with a failed call's message. mcp-go filters them by the level
+// the client chose with logging/setLevel (by default only error and above,
+// so a client that never asked gets none), or, for 2026-07-28 requests, by
+// the level the request declares.
+func (f *factory) logCall(ctx context.Context, req mcp.CallToolRequest, t *Tool,
+	call func(context.Context, mcp.CallToolRequest, *Tool) *mcp.CallToolResult) *mcp.CallToolResult {
+	srv := server.ServerFromContext(ctx)
+	send := func(level mcp.LoggingLevel, data map[string]any) {
+		if srv != nil {
+			// A closed or blocked session only loses its log line.
+			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(level, mcpLogger, data))
+		}
+	}
+	if args := req.GetArguments(); args != nil {
+		b, _ := json.Marshal(maskArgs(args))
+		send(mcp.LoggingLevelDebug, map[string]any{"tool": t.Name, "arguments": json.RawMessage(redact(string(b), secretValues(args)))})
+	}
+	start := time.Now()
+	res := call(ctx, req, t)
+	data := map[string]any{"tool": t.Name, "tier": t.Tier.String(), "outcome": "ok", "ms": time.Since(start).Milliseconds()}
+	switch {
+	case res.IsError:
+		msg := ""
+		for _, c := range res.Content {
+			if tc, ok := c.(mcp.TextContent); ok {
+				msg += tc.Text
+			}
+		}
+		if len(msg) > 500 {
+			msg = msg[:500] + "..."
+		}
+		data["outcome"], data["error"] = "error", msg
+		send(mcp.LoggingLevelWarning, data)
+		return res
+	case res.NeedsInput():
+		data["outcome"] = "asking the user"
+	}
+	send(mcp.LoggingLevelInfo, data)
+	return res
+}

@@ -1,0 +1,177 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+var reportView = View{
+	Default: []string{"reportUuid", "reportName", "status", "templateName", "createdAt", "description", "filter", "displayColumns", "fileFormat"},
+	Times:   []string{"createdAt"},
+}
+
+// DefaultReportBytes is how much of a report's CSV download_report shows
+// when the caller does not say.
+const DefaultReportBytes = 30000
+
+func reportTools() []Tool {
+	const set = "reports"
+	return []Tool{
+		Def("list_reports", set, Read, "List reports with status (QUEUED, RUNNING, GENERATED) and template; QQL on reportName.", listReports),
+		Def("create_report", set, Write, "Request a CSV report from a template with an optional QQL filter and columns; poll list_reports until GENERATED.", createReport),
+		Def("download_report", set, Read, "Get a GENERATED report's CSV, cut at a row boundary to maxBytes, with its size and row count; page with startRow.", downloadReport),
+		Def("delete_reports", set, Destructive, "Delete reports. Asks the user to confirm.", deleteReports, Guarded(previewDeleteReports)),
+	}
+}
+
+func listReports(ctx context.Context, c *Ctx, in *schemas.ListParams) (any, error) {
+	return list(ctx, c, "/reports", nil, *in, nil, reportView, nil)
+}
+
+func createReport(ctx context.Context, c *Ctx, in *schemas.CreateReport) (any, error) {
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/reports", Body: c.Args}, "reportUuid", []string{"reportUuId", "reportUuid"},
+		map[string]any{"reportName": in.Name, "next": "Poll list_reports until its status is GENERATED, then call download_report."})
+}
+
+func downloadReport(ctx context.Context, c *Ctx, in *schemas.DownloadReport) (any, error) {
+	resp, err := c.Client.Do(ctx, client.Call{Method: http.MethodGet, Path: "/reports/{reportUuid}/download", Params: P{"reportUuid": in.ReportUUID.ReportUUID}})
+	if err != nil {
+		return nil, err
+	}
+	limit := in.MaxBytes
+	if limit == 0 {
+		limit = DefaultReportBytes
+	}
+	// the CSV travels JSON-escaped inside a result that must fit its budget
+	if budget := c.Opts.ResultBudget - 2048; budget > 0 && limit > budget {
+		limit = budget
+	}
+	out, err := cutCSV(resp.Body, max(in.StartRow, 1), limit)
+	if err != nil {
+		return nil, err
+	}
+	out["reportUuid"] = in.ReportUUID.ReportUUID
+	return out, nil
+}
+
+// rowEnds are the byte offsets where each CSV record ends (quoted fields
+// may hold newlines); record 0 is the header. Text that is not CSV is
+// taken line by line.
+func rowEnds(data []byte) []int {
+	var ends []int
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord, r.LazyQuotes, r.ReuseRecord = -1, true, true
+	for {
+		if _, err := r.Read(); err == io.EOF {
+			return ends
+		} else if err != nil {
+			break
+		}
+		ends = append(ends, int(r.InputOffset()))
+	}
+	ends = ends[:0]
+	for i, b := range data {
+		if b == '\n' || i == len(data)-1 {
+			ends = append(ends, i+1)
+		}
+	}
+	return ends
+}
+
+// jsonSize is how many bytes s takes as a JSON string.
+func jsonSize(s []byte) int {
+	b, _ := json.Marshal(string(s))
+	return len(b)
+}
+
+// cutCSV returns the header and the data rows from start on that fit in
+// limit bytes of JSON, with the totals, and says so when it cuts.
+func cutCSV(data []byte, start, limit int) (map[string]any, error) {
+	ends := rowEnds(data)
+	rows := max(len(ends)-1, 0)
+	out := map[string]any{"totalBytes": len(data), "totalRows": rows}
+	if len(ends) == 0 {
+		out["csv"], out["shownRows"] = "", 0
+		return out, nil
+	}
+	if start > rows && rows > 0 {
+		return nil, Invalid("startRow", "the report has %d data rows", rows)
+	}
+	header := data[:ends[0]]
+	size := jsonSize(header)
+	body := append([]byte(nil), header...)
+	last := start - 1 // the last data row shown, from 1
+	for i := start; i <= rows; i++ {
+		row := data[ends[i-1]:ends[i]]
+		n := jsonSize(row) - 2
+		if size+n > limit {
+			break
+		}
+		size += n
+		body = append(body, row...)
+		last = i
+	}
+	shown := last - start + 1
+	out["csv"], out["startRow"], out["shownRows"] = string(body), start, shown
+	if last < rows {
+		out["truncated"] = true
+		switch {
+		case shown == 0:
+			out["note"] = fmt.Sprintf("Row %d alone does not fit in %d bytes; ask again with a larger maxBytes.", start, limit)
+		default:
+			out["note"] = fmt.Sprintf("Cut at a row boundary to fit %d bytes: rows %d-%d of %d are shown (the file is %d bytes). Call again with startRow=%d for the next rows.", limit, start, last, rows, len(data), last+1)
+		}
+	}
+	return out, nil
+}
+
+// matchReports reads the reports named by ids.
+func matchReports(ctx context.Context, c *Ctx, ids []string) ([]map[string]any, error) {
+	all, err := allPages(ctx, c, "/reports", nil, reportView)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	for _, id := range ids {
+		i := slices.IndexFunc(all, func(r map[string]any) bool { return str(r["reportUuid"]) == id })
+		if i < 0 {
+			return nil, Invalid("reportUuids", "there is no report %s", id)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+func previewDeleteReports(ctx context.Context, c *Ctx, in *schemas.ReportUUIDs) (*Preview, error) {
+	reps, err := matchReports(ctx, c, in.ReportUuids)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	var target []map[string]any
+	for _, r := range reps {
+		names = append(names, fmt.Sprintf("%q (%s, %s, %s)", str(r["reportName"]), str(r["templateName"]), str(r["status"]), str(r["reportUuid"])))
+		target = append(target, pick(r, "reportUuid", "reportName"))
+	}
+	return &Preview{
+		Summary: fmt.Sprintf("Delete %d report(s): %s.", len(names), strings.Join(names, ", ")),
+		Details: map[string]any{"count": len(names), "reports": names},
+		Target:  target,
+	}, nil
+}
+
+func deleteReports(ctx context.Context, c *Ctx, in *schemas.ReportUUIDs) (any, error) {
+	return send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/reports", Query: url.Values{"reportUuids": in.ReportUuids}},
+		map[string]any{"deleted": true, "reportUuids": in.ReportUuids})
+}

@@ -1,0 +1,190 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+)
+
+var scheduleDates = []string{"jobStartDate", "jobCompletionDate", "jobListingStartDate", "jobListingCompletionDate", "jobScanningStartDate", "jobScanningCompletionDate", "created", "updated"}
+
+var scheduleView = View{
+	Default: append([]string{"scheduleUuid", "name", "status", "onDemand", "schedule", "scheduleIntervalInDays", "filters", "additionalFilters", "forceScan", "errors"}, scheduleDates...),
+	Times:   scheduleDates,
+}
+
+// forceScanNote is what the schedule tools say of forced rescans (v1.21).
+const forceScanNote = " forceScan (scan all images each run) needs sensor 1.21.0+ and applies to Google Artifact Registry, GCR, Azure ACR and private registries."
+
+func scheduleTools() []Tool {
+	const set = "schedules"
+	return []Tool{
+		Def("list_registry_schedules", set, Read, "List a registry's scan schedules: status, job dates, errors with context, forceScan, additionalFilters.", listSchedules),
+		Def("create_registry_schedule", set, Write, "Schedule a registry scan: on demand, or automatic at HH:MM UTC every N days."+forceScanNote, createSchedule),
+		Def("update_registry_schedule", set, Write, "Change a registry scan schedule; only the fields given change."+forceScanNote, updateSchedule, Idempotent[schemas.UpdateSchedule]()),
+		Def("cancel_registry_schedule", set, Destructive, "Cancel a scan schedule (Created, Queued, Paused or Running). Asks the user to confirm.", cancelSchedule, Guarded(previewCancelSchedule)),
+		Def("delete_registry_schedule", set, Destructive, "Delete a scan schedule; a Running one cannot be deleted. Asks the user to confirm.", deleteSchedule, Guarded(previewDeleteSchedule)),
+		Def("delete_registry_schedules", set, Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones. Asks the user to confirm.", deleteSchedules, Guarded(previewDeleteSchedules)),
+	}
+}
+
+const schedulePath = "/registry/{registryId}/schedule/{scheduleId}"
+
+func schedParams(registryID, scheduleID string) P {
+	return P{"registryId": registryID, "scheduleId": scheduleID}
+}
+
+func listSchedules(ctx context.Context, c *Ctx, in *schemas.ListSchedules) (any, error) {
+	return list(ctx, c, "/registry/{registryId}/schedule", regParams(in.RegistryID.RegistryID), in.ListParams, nil, scheduleView, nil)
+}
+
+// registrySchedules reads a registry and the schedules named by ids (all
+// when ids is empty); field names the argument that holds the ids.
+func registrySchedules(ctx context.Context, c *Ctx, registryID, field string, ids ...string) (map[string]any, []map[string]any, error) {
+	reg, err := getJSON(ctx, c, "/registry/{registryId}", regParams(registryID))
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := allPages(ctx, c, "/registry/{registryId}/schedule", regParams(registryID), scheduleView)
+	if err != nil || len(ids) == 0 {
+		return reg, all, err
+	}
+	var out []map[string]any
+	for _, id := range ids {
+		i := slices.IndexFunc(all, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+		if i < 0 {
+			return nil, nil, Invalid(field, "registry %q (%s) has no schedule %s", str(reg["registryName"]), registryID, id)
+		}
+		out = append(out, all[i])
+	}
+	return reg, out, nil
+}
+
+// scheduleBody is the request body: the schedule fields plus the
+// registry's type, as the v1.21 samples send it.
+func scheduleBody(fields map[string]any, reg map[string]any) map[string]any {
+	fields["registryType"] = reg["registryType"]
+	return fields
+}
+
+func createSchedule(ctx context.Context, c *Ctx, in *schemas.CreateSchedule) (any, error) {
+	p := regParams(in.RegistryID.RegistryID)
+	reg, err := getJSON(ctx, c, "/registry/{registryId}", p)
+	if err != nil {
+		return nil, err
+	}
+	body := scheduleBody(argsWithout(c, "registryId"), reg)
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/{registryId}/schedule", Params: p, Body: body}, "scheduleUuid", []string{"scheduleUuid", "scheduleId"},
+		map[string]any{"registryUuid": in.RegistryID.RegistryID})
+}
+
+func updateSchedule(ctx context.Context, c *Ctx, in *schemas.UpdateSchedule) (any, error) {
+	regID, schedID := in.RegistryID.RegistryID, in.ScheduleID.ScheduleID
+	reg, cur, err := registrySchedules(ctx, c, regID, "scheduleId", schedID)
+	if err != nil {
+		return nil, err
+	}
+	base := scheduleBody(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters"), reg)
+	body := merge(base, argsWithout(c, "registryId", "scheduleId"))
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: schedulePath, Params: schedParams(regID, schedID), Body: body},
+		map[string]any{"updated": true, "scheduleUuid": schedID})
+}
+
+// previewSchedules names the schedules a cancel or delete touches, by name
+// and status, with their registry.
+func previewSchedules(ctx context.Context, c *Ctx, verb, registryID, field string, ids []string, warnIf []string, warning string) (*Preview, error) {
+	reg, scheds, err := registrySchedules(ctx, c, registryID, field, ids...)
+	if err != nil {
+		return nil, err
+	}
+	var labels, warn []string
+	var target []map[string]any
+	for _, s := range scheds {
+		labels = append(labels, scheduleLabel(s))
+		target = append(target, pick(s, "scheduleUuid", "status"))
+		if slices.Contains(warnIf, str(s["status"])) {
+			warn = append(warn, scheduleLabel(s))
+		}
+	}
+	summary := fmt.Sprintf("%s %d scan schedule(s) of registry %q (%s, %s): %s.", verb, len(scheds), str(reg["registryName"]), str(reg["registryUri"]), registryID, strings.Join(labels, ", "))
+	if len(warn) > 0 {
+		summary += fmt.Sprintf(" %s: %s.", warning, strings.Join(warn, ", "))
+	}
+	return &Preview{
+		Summary: summary,
+		Details: map[string]any{"registry": pick(reg, "registryUuid", "registryName", "registryUri"), "schedules": labels, "notApplicable": warn},
+		Target:  target,
+	}, nil
+}
+
+var cancellable = []string{"Created", "Queued", "Paused", "Running", "BaselineQueued", "BaselineRunning"}
+
+func previewCancelSchedule(ctx context.Context, c *Ctx, in *schemas.RegistrySchedule) (*Preview, error) {
+	p, err := previewSchedules(ctx, c, "Cancel", in.RegistryID.RegistryID, "scheduleId", []string{in.ScheduleID.ScheduleID}, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if st := p.Target.([]map[string]any)[0]["status"]; !slices.Contains(cancellable, str(st)) {
+		p.Summary += fmt.Sprintf(" Qualys cancels only schedules that are %s; this one is %v, so it will refuse.", strings.Join(cancellable, ", "), st)
+	}
+	return p, nil
+}
+
+func cancelSchedule(ctx context.Context, c *Ctx, in *schemas.RegistrySchedule) (any, error) {
+	id := in.ScheduleID.ScheduleID
+	return send(ctx, c, client.Call{Method: http.MethodPost, Path: schedulePath + "/cancel", Params: schedParams(in.RegistryID.RegistryID, id)},
+		map[string]any{"scheduleUuid": id, "action": "cancel requested"})
+}
+
+func previewDeleteSchedule(ctx context.Context, c *Ctx, in *schemas.RegistrySchedule) (*Preview, error) {
+	return previewSchedules(ctx, c, "Delete", in.RegistryID.RegistryID, "scheduleId", []string{in.ScheduleID.ScheduleID},
+		[]string{"Running"}, "A Running schedule cannot be deleted, so Qualys will refuse; cancel it first")
+}
+
+func deleteSchedule(ctx context.Context, c *Ctx, in *schemas.RegistrySchedule) (any, error) {
+	regID, id := in.RegistryID.RegistryID, in.ScheduleID.ScheduleID
+	out, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: schedulePath, Params: schedParams(regID, id)},
+		map[string]any{"deleted": true, "scheduleUuid": id})
+	return out, explainRunning(ctx, c, err, id, regID)
+}
+
+// notDeletable are the statuses the bulk delete skips.
+var notDeletable = []string{"Queued", "Unknown", "Running"}
+
+func previewDeleteSchedules(ctx context.Context, c *Ctx, in *schemas.DeleteSchedules) (*Preview, error) {
+	return previewSchedules(ctx, c, "Delete", in.RegistryID.RegistryID, "scheduleIds", in.ScheduleIds,
+		notDeletable, "Qualys skips schedules that are Queued, Unknown or Running (cancel them first)")
+}
+
+func deleteSchedules(ctx context.Context, c *Ctx, in *schemas.DeleteSchedules) (any, error) {
+	regID := in.RegistryID.RegistryID
+	if _, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule", Params: regParams(regID), Query: url.Values{"scheduleIds": in.ScheduleIds}}, nil); err != nil {
+		return nil, err
+	}
+	// Qualys skips some silently: say which are still there, and why.
+	_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
+	if err != nil {
+		return map[string]any{"deleted": in.ScheduleIds, "note": "deleted; the schedules could not be read again to check: " + err.Error()}, nil
+	}
+	var deleted, kept []string
+	for _, id := range in.ScheduleIds {
+		i := slices.IndexFunc(left, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+		if i < 0 {
+			deleted = append(deleted, id)
+		} else {
+			kept = append(kept, scheduleLabel(left[i]))
+		}
+	}
+	out := map[string]any{"deleted": deleted}
+	if len(kept) > 0 {
+		out["notDeleted"] = kept
+		out["note"] = "Qualys does not delete schedules that are Queued, Unknown or Running; cancel them with cancel_registry_schedule first."
+	}
+	return out, nil
+}
