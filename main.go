@@ -34,7 +34,7 @@ func run(args []string) error {
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
 		stateless  = fs.Bool("stateless", false, "with --http: stateless mode, for load-balanced replicas")
 		readOnly   = fs.Bool("read-only", false, "offer only read tools")
-		toolsets   = fs.String("toolsets", "all", "comma-separated toolsets to offer, or all")
+		toolsets   = fs.String("toolsets", tools.DefaultToolsets, "comma-separated toolsets to offer, or all")
 		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
 		fallback   = fs.String("confirm-fallback", "token", "for clients without elicitation: token or deny")
@@ -81,7 +81,7 @@ func run(args []string) error {
 			return err
 		}
 		defer closeSB()
-		cfg = client.Config{Username: "sandbox", Password: "sandbox", Unthrottled: true}
+		cfg = client.Config{Username: "sandbox", Password: "sandbox", Unthrottled: true, Transport: sb.Transport()}
 		if cfg.Gateway, err = client.ResolveGateway("", base); err != nil {
 			return err
 		}

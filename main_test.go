@@ -92,7 +92,7 @@ func TestCLIToolsNeedsNoCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runBin(t, "", nil, "tools")
+	r := runBin(t, "", nil, "tools", "--toolsets", "all")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}

@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	json "github.com/segmentio/encoding/json"
 )
 
 // Client calls the CS API. It is safe for concurrent use.
@@ -73,6 +73,9 @@ func New(cfg Config) *Client {
 		SetHeader("Accept", "application/json").
 		SetRedirectPolicy(resty.NoRedirectPolicy())
 	h.SetLogger(discardLogger{})
+	if cfg.Transport != nil {
+		h.SetTransport(cfg.Transport)
+	}
 	c := &Client{
 		cfg:    cfg,
 		http:   h,

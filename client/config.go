@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
@@ -50,6 +51,8 @@ type Config struct {
 	UserAgent  string
 	// Unthrottled skips the client-side limits (the sandbox has none).
 	Unthrottled bool
+	// Transport replaces the HTTP transport (the in-process sandbox).
+	Transport http.RoundTripper
 }
 
 // ConfigFromEnv reads QUALYS_USERNAME, QUALYS_PASSWORD or

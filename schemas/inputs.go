@@ -9,8 +9,8 @@ import (
 type ListParams struct {
 	Filter     string `json:"filter,omitempty" jsonschema:"maxLength=2000"`
 	PageNumber int    `json:"pageNumber,omitempty" jsonschema:"minimum=1"`
-	PageSize   int    `json:"pageSize,omitempty" jsonschema:"minimum=1,maximum=1000,description=Default 50"`
-	Sort       string `json:"sort,omitempty" jsonschema:"maxLength=100,description=e.g. created:desc"`
+	PageSize   int    `json:"pageSize,omitempty" jsonschema:"minimum=1,maximum=1000"`
+	Sort       string `json:"sort,omitempty" jsonschema:"maxLength=100"`
 }
 
 // ---- sensor_profiles ----
@@ -25,8 +25,8 @@ type SensorProfileBody struct {
 	ProfileName           string         `json:"profileName,omitempty" jsonschema:"minLength=1,maxLength=256"`
 	Description           *string        `json:"description,omitempty" jsonschema:"maxLength=1024"`
 	ProfileType           string         `json:"profileType,omitempty" jsonschema:"enum=Registry,enum=General,enum=CICD"`
-	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty" jsonschema:"description=Registries the profile's sensors scan (Registry profiles)"`
-	AssociatedSensorIds   []string       `json:"associatedSensorIds,omitempty" jsonschema:"description=Sensor UUIDs"`
+	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
+	AssociatedSensorIds   []string       `json:"associatedSensorIds,omitempty"`
 	Config                *ProfileConfig `json:"config,omitempty"`
 }
 
@@ -35,8 +35,8 @@ type CreateSensorProfile struct {
 	ProfileName           string         `json:"profileName" jsonschema:"required,minLength=1,maxLength=256"`
 	Description           *string        `json:"description,omitempty" jsonschema:"maxLength=1024"`
 	ProfileType           string         `json:"profileType" jsonschema:"required,enum=Registry,enum=General,enum=CICD"`
-	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty" jsonschema:"description=Registry UUIDs (required for Registry profiles)"`
-	AssociatedSensorIds   []string       `json:"associatedSensorIds" jsonschema:"required,description=Sensor UUIDs of the matching sensor type"`
+	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
+	AssociatedSensorIds   []string       `json:"associatedSensorIds" jsonschema:"required"`
 	Config                *ProfileConfig `json:"config,omitempty"`
 }
 
@@ -81,18 +81,18 @@ type SensorID struct {
 // ListSensors is list_sensors' input.
 type ListSensors struct {
 	ListParams
-	Fields []string `json:"fields,omitempty" jsonschema:"description=Extra fields to return\\, or * for all"`
+	Fields []string `json:"fields,omitempty"`
 }
 
 // DeleteSensors is delete_sensors' input: IDs or a filter.
 type DeleteSensors struct {
 	SensorIds []string `json:"sensorIds,omitempty" jsonschema:"maxItems=1000"`
-	Filter    string   `json:"filter,omitempty" jsonschema:"maxLength=2000,description=QQL; only sensors in status UNKNOWN can be deleted"`
+	Filter    string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
 }
 
 // ActivationKeys is get_activation_keys' input.
 type ActivationKeys struct {
-	Reveal bool `json:"reveal,omitempty" jsonschema:"description=Show the keys unmasked (asks the user)"`
+	Reveal bool `json:"reveal,omitempty"`
 }
 
 // None is the input of a tool that takes no arguments.

@@ -7,13 +7,13 @@ import "strings"
 // ListImages is list_images' input.
 type ListImages struct {
 	ListParams
-	Fields []string `json:"fields,omitempty" jsonschema:"description=Extra fields or *: uuid\\, imageId\\, size\\, author\\, scanStatus\\, layers"`
+	Fields []string `json:"fields,omitempty" jsonschema:"description=e.g. uuid\\, imageId\\, size\\, layers"`
 }
 
 // ListContainers is list_containers' input.
 type ListContainers struct {
 	ListParams
-	Fields []string `json:"fields,omitempty" jsonschema:"description=Extra fields or *: uuid\\, containerId\\, stateChanged\\, lastScanned\\, isRoot"`
+	Fields []string `json:"fields,omitempty" jsonschema:"description=e.g. uuid\\, containerId\\, isRoot"`
 }
 
 // BulkList is the input of list_images_with_details and
@@ -21,9 +21,9 @@ type ListContainers struct {
 // /containers/list.
 type BulkList struct {
 	Filter string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
-	Limit  int      `json:"limit,omitempty" jsonschema:"minimum=1,maximum=250,description=Records per call (default 50)"`
-	Cursor string   `json:"cursor,omitempty" jsonschema:"maxLength=8192,description=From the previous answer"`
-	Fields []string `json:"fields,omitempty" jsonschema:"description=More fields by name\\, or *"`
+	Limit  int      `json:"limit,omitempty" jsonschema:"minimum=1,maximum=250"`
+	Cursor string   `json:"cursor,omitempty" jsonschema:"maxLength=8192"`
+	Fields []string `json:"fields,omitempty"`
 }
 
 // ImageSha names one image.
@@ -39,23 +39,23 @@ type ContainerSha struct {
 // GetImage is get_image's input.
 type GetImage struct {
 	ImageSha
-	Fields []string `json:"fields,omitempty" jsonschema:"description=More fields or *: label\\, layers\\, host\\, users\\, repoDigests\\, architecture"`
+	Fields []string `json:"fields,omitempty" jsonschema:"description=e.g. label\\, layers\\, users"`
 }
 
 // GetContainer is get_container's input.
 type GetContainer struct {
 	ContainerSha
-	Fields []string `json:"fields,omitempty" jsonschema:"description=More fields or *: environment\\, arguments\\, portMapping\\, services\\, label\\, cluster\\, drift\\, users"`
+	Fields []string `json:"fields,omitempty" jsonschema:"description=e.g. environment\\, portMapping\\, label"`
 }
 
 // VulnQuery is what the vulnerability tools share.
 type VulnQuery struct {
-	Filter      string   `json:"filter,omitempty" jsonschema:"maxLength=2000,description=QQL\\, e.g. qid:376187"`
+	Filter      string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
 	Type        string   `json:"type,omitempty" jsonschema:"enum=ALL,enum=DETAILS,enum=SUMMARY"`
 	Sort        string   `json:"sort,omitempty" jsonschema:"maxLength=64"`
 	MinSeverity int      `json:"minSeverity,omitempty" jsonschema:"minimum=1,maximum=5"`
 	FixableOnly bool     `json:"fixableOnly,omitempty"`
-	Fields      []string `json:"fields,omitempty" jsonschema:"description=More fields\\, or *"`
+	Fields      []string `json:"fields,omitempty"`
 	Cursor      string   `json:"cursor,omitempty" jsonschema:"maxLength=8192"`
 }
 
@@ -75,7 +75,7 @@ type ContainerVulns struct {
 type SoftwareQuery struct {
 	Filter         string `json:"filter,omitempty" jsonschema:"maxLength=2000"`
 	Sort           string `json:"sort,omitempty" jsonschema:"maxLength=100"`
-	VulnerableOnly bool   `json:"vulnerableOnly,omitempty" jsonschema:"description=Only packages with vulnerabilities"`
+	VulnerableOnly bool   `json:"vulnerableOnly,omitempty"`
 	Cursor         string `json:"cursor,omitempty" jsonschema:"maxLength=8192"`
 }
 
@@ -134,22 +134,22 @@ const DefaultDeleteCap = 100
 
 // DeleteImages is delete_images' input: UUIDs or a filter.
 type DeleteImages struct {
-	ImageIds   []string `json:"imageIds,omitempty" jsonschema:"maxItems=1000,description=Image UUIDs"`
+	ImageIds   []string `json:"imageIds,omitempty" jsonschema:"maxItems=1000"`
 	Filter     string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
-	MaxMatches int      `json:"maxMatches,omitempty" jsonschema:"minimum=1,maximum=10000,description=Refuse if the filter matches more (default 100)"`
+	MaxMatches int      `json:"maxMatches,omitempty" jsonschema:"minimum=1,maximum=10000"`
 }
 
 // DeleteContainers is delete_containers' input: UUIDs or a filter.
 type DeleteContainers struct {
-	ContainerIds []string `json:"containerIds,omitempty" jsonschema:"maxItems=1000,description=Container UUIDs"`
+	ContainerIds []string `json:"containerIds,omitempty" jsonschema:"maxItems=1000"`
 	Filter       string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
-	MaxMatches   int      `json:"maxMatches,omitempty" jsonschema:"minimum=1,maximum=10000,description=Refuse if the filter matches more (default 100)"`
+	MaxMatches   int      `json:"maxMatches,omitempty" jsonschema:"minimum=1,maximum=10000"`
 }
 
 // ListControls is list_controls' input.
 type ListControls struct {
 	ListParams
-	Fields []string `json:"fields,omitempty" jsonschema:"description=More fields or *: comments\\, technologies"`
+	Fields []string `json:"fields,omitempty" jsonschema:"description=e.g. comments\\, technologies"`
 }
 
 // ControlID names one compliance control.

@@ -15,8 +15,10 @@ var reflector = jsonschema.Reflector{
 	Anonymous:                  true,
 }
 
-// For returns the input JSON Schema of T: an inlined object schema with
-// additionalProperties false on every object, and no $schema or $id.
+// For returns the input JSON Schema of T that input is validated against:
+// an inlined object schema with additionalProperties false on every
+// object, all limits, and no $schema or $id. Publish derives the leaner
+// schema tools/list shows.
 func For(t reflect.Type) (map[string]any, error) {
 	s := reflector.ReflectFromType(t)
 	raw, err := json.Marshal(s)
@@ -42,16 +44,9 @@ func For(t reflect.Type) (map[string]any, error) {
 }
 
 // IDPattern is what every identifier must match before it goes into a URL
-// path: no slashes, no "..", no spaces, no QQL.
-const IDPattern = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
-
-// common fills in what every tool's parameters of the same name share, so
-// that struct tags stay short: patterns for IDs, descriptions for paging.
-var common = map[string]string{
-	"filter":     "Qualys QQL, e.g. status:`Running` and created:[now-7d .. now]",
-	"sort":       "e.g. created:desc",
-	"pageNumber": "From 1",
-}
+// path: no slashes, no "..", no spaces, no QQL. (The same as
+// ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$, shorter in every tools/list.)
+const IDPattern = `^[^\W_][\w.:-]{0,127}$`
 
 func isIDName(name string) bool {
 	for _, suf := range []string{"Id", "ID", "Uuid", "Sha"} {
@@ -67,9 +62,6 @@ func decorate(props map[string]any) {
 		p, ok := v.(map[string]any)
 		if !ok {
 			continue
-		}
-		if _, has := p["description"]; !has && common[name] != "" {
-			p["description"] = common[name]
 		}
 		switch p["type"] {
 		case "string":
@@ -93,4 +85,41 @@ func decorate(props map[string]any) {
 			}
 		}
 	}
+}
+
+// published are the keywords a published schema keeps: what an assistant
+// needs to build a valid call. Limits (lengths, counts, ranges) and the
+// nested additionalProperties stay in the validation schema, which is as
+// strict as ever; the server instructions give the shared ones.
+var published = map[string]bool{"type": true, "enum": true, "pattern": true, "required": true, "items": true, "properties": true, "description": true, "default": true}
+
+// Publish returns the schema tools/list shows for a validation schema s
+// (as For returns it): every property, type, enum, pattern and required
+// list, the descriptions, and additionalProperties false at the top; s is
+// not changed.
+func Publish(s map[string]any) map[string]any {
+	out := lean(s)
+	out["additionalProperties"] = false
+	return out
+}
+
+func lean(s map[string]any) map[string]any {
+	out := make(map[string]any, len(s))
+	for k, v := range s {
+		if !published[k] {
+			continue
+		}
+		switch k {
+		case "properties":
+			props := make(map[string]any, len(v.(map[string]any)))
+			for name, p := range v.(map[string]any) {
+				props[name] = lean(p.(map[string]any))
+			}
+			v = props
+		case "items":
+			v = lean(v.(map[string]any))
+		}
+		out[k] = v
+	}
+	return out
 }

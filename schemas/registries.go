@@ -55,19 +55,19 @@ type GCARRegistry struct {
 type RegistryFields struct {
 	RegistryName     string              `json:"registryName,omitempty" jsonschema:"maxLength=256"`
 	DockerHubOrgName string              `json:"dockerHubOrgName,omitempty" jsonschema:"maxLength=256"`
-	CredentialType   string              `json:"credentialType,omitempty" jsonschema:"maxLength=64,description=e.g. None\\, BasicAuth\\, Token"`
+	CredentialType   string              `json:"credentialType,omitempty" jsonschema:"maxLength=64,description=e.g. BasicAuth\\, Token\\, None"`
 	Credential       *RegistryCredential `json:"credential,omitempty"`
 	AWS              *AWSRegistry        `json:"aws,omitempty"`
 	ACR              *ACRRegistry        `json:"acr,omitempty"`
 	GCP              *GCPRegistry        `json:"gcp,omitempty"`
-	GCAR             *GCARRegistry       `json:"gcar,omitempty" jsonschema:"description=Google Artifact Registry"`
-	SensorProfileID  string              `json:"sensorProfileId,omitempty" jsonschema:"description=A Registry sensor profile to assign"`
+	GCAR             *GCARRegistry       `json:"gcar,omitempty"`
+	SensorProfileID  string              `json:"sensorProfileId,omitempty"`
 }
 
 // CreateRegistry is create_registry's and validate_registry's input.
 type CreateRegistry struct {
 	RegistryType string `json:"registryType" jsonschema:"required,minLength=1,maxLength=64,description=e.g. DockerHub\\, V2\\, V2_PRIVATE\\, AWS\\, Azure\\, GCP\\, GOOGLE_ARTIFACT_REGISTRY\\, JFrog"`
-	RegistryURI  string `json:"registryUri" jsonschema:"required,maxLength=2048,description=https://..."`
+	RegistryURI  string `json:"registryUri" jsonschema:"required,maxLength=2048"`
 	RegistryFields
 }
 
@@ -149,12 +149,12 @@ type ListRepositories struct {
 // RepoTag picks a repository and, optionally, its tags.
 type RepoTag struct {
 	Repo string `json:"repo" jsonschema:"required,minLength=1,maxLength=512"`
-	Tag  string `json:"tag,omitempty" jsonschema:"maxLength=512,description=Tags\\, comma-separated; omit for all"`
+	Tag  string `json:"tag,omitempty" jsonschema:"maxLength=512,description=Comma-separated; omit for all"`
 }
 
 // ScheduleFilter picks images by repository, tag and age.
 type ScheduleFilter struct {
-	Days     *int      `json:"days,omitempty" jsonschema:"minimum=1,description=Only images created in the last N days"`
+	Days     *int      `json:"days,omitempty" jsonschema:"minimum=1,description=Created in the last N days"`
 	RepoTags []RepoTag `json:"repoTags" jsonschema:"required,minItems=1,maxItems=100"`
 }
 
@@ -172,9 +172,9 @@ type ScheduleID struct {
 // ScheduleOptions are the optional schedule fields create and update share.
 type ScheduleOptions struct {
 	Name                   string             `json:"name,omitempty" jsonschema:"maxLength=256"`
-	Schedule               string             `json:"schedule,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$,description=HH:MM UTC (automatic scans)"`
+	Schedule               string             `json:"schedule,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
 	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365"`
-	ForceScan              *bool              `json:"forceScan,omitempty" jsonschema:"description=Scan all images on every run"`
+	ForceScan              *bool              `json:"forceScan,omitempty"`
 	AdditionalFilters      *AdditionalFilters `json:"additionalFilters,omitempty"`
 }
 
@@ -238,7 +238,7 @@ type AWSAccountID struct {
 type CreateACRConnector struct {
 	Name          string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
 	Description   string `json:"description,omitempty" jsonschema:"maxLength=1024"`
-	ApplicationID string `json:"applicationId" jsonschema:"required,description=Azure service principal (client) ID"`
+	ApplicationID string `json:"applicationId" jsonschema:"required"`
 	ClientSecret  string `json:"clientSecret" jsonschema:"required,minLength=1,maxLength=1024"`
 	ConnectorID   string `json:"connectorId,omitempty"`
 }
@@ -247,8 +247,8 @@ type CreateACRConnector struct {
 type CreateAWSConnector struct {
 	Name        string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
 	Description string `json:"description,omitempty" jsonschema:"maxLength=1024"`
-	ARN         string `json:"arn" jsonschema:"required,maxLength=2048,description=IAM role Qualys assumes"`
-	ExternalID  string `json:"externalId" jsonschema:"required,description=From get_aws_base_account"`
+	ARN         string `json:"arn" jsonschema:"required,maxLength=2048"`
+	ExternalID  string `json:"externalId" jsonschema:"required"`
 }
 
 // RoleARN is an IAM role ARN; its group is the AWS account.
@@ -267,7 +267,7 @@ type CreateGCPConnector struct {
 	Name               string `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
 	Description        string `json:"description,omitempty" jsonschema:"maxLength=1024"`
 	ConnectorID        string `json:"connectorId,omitempty"`
-	ServiceAccountJSON string `json:"serviceAccountJson" jsonschema:"required,minLength=2,maxLength=65536,description=The service account key file's JSON"`
+	ServiceAccountJSON string `json:"serviceAccountJson" jsonschema:"required,minLength=2,maxLength=65536"`
 }
 
 // Validate checks the key is a JSON object.
@@ -285,9 +285,23 @@ func (c *CreateGCPConnector) Validate() error {
 type CreateReport struct {
 	Name           string   `json:"name" jsonschema:"required,minLength=1,maxLength=150"`
 	Description    string   `json:"description,omitempty" jsonschema:"maxLength=250"`
-	TemplateName   string   `json:"templateName" jsonschema:"required,maxLength=64,pattern=^[A-Za-z0-9_]+$,description=e.g. CS_IMAGE_VULNERABILITY\\, CS_CONTAINER_VULNERABILITY\\, CS_Images\\, CS_Containers\\, CS_PODS\\, CS_VULNERABILITIES"`
+	TemplateName   string   `json:"templateName" jsonschema:"required,maxLength=64,pattern=^\\w+$,description=e.g. CS_IMAGE_VULNERABILITY\\, CS_CONTAINER_VULNERABILITY\\, CS_Images\\, CS_Containers"`
 	Filter         string   `json:"filter,omitempty" jsonschema:"maxLength=2000"`
-	DisplayColumns []string `json:"displayColumns,omitempty" jsonschema:"maxItems=100,description=e.g. repo\\, imageId\\, qid\\, title\\, severity"`
+	DisplayColumns []string `json:"displayColumns,omitempty" jsonschema:"maxItems=100,description=e.g. repo\\, qid\\, severity"`
+	Wait           bool     `json:"wait,omitempty" jsonschema:"description=Poll until GENERATED (progress notifications)"`
+	MaxWaitSeconds int      `json:"maxWaitSeconds,omitempty" jsonschema:"minimum=1,maximum=3600,description=Default 300"`
+}
+
+// DefaultReportWait is how many seconds create_report waits, with wait and
+// no maxWaitSeconds, for the report to be generated.
+const DefaultReportWait = 300
+
+// Validate: maxWaitSeconds goes with wait.
+func (c *CreateReport) Validate() error {
+	if c.MaxWaitSeconds > 0 && !c.Wait {
+		return &FieldError{Field: "maxWaitSeconds", Problem: "applies only with wait: true"}
+	}
+	return nil
 }
 
 // ReportUUID names one report.
@@ -298,8 +312,8 @@ type ReportUUID struct {
 // DownloadReport is download_report's input.
 type DownloadReport struct {
 	ReportUUID
-	StartRow int `json:"startRow,omitempty" jsonschema:"minimum=1,description=First data row (from 1)"`
-	MaxBytes int `json:"maxBytes,omitempty" jsonschema:"minimum=1000,maximum=1000000,description=Default 30000"`
+	StartRow int `json:"startRow,omitempty" jsonschema:"minimum=1"`
+	MaxBytes int `json:"maxBytes,omitempty" jsonschema:"minimum=1000,maximum=1000000"`
 }
 
 // ReportUUIDs names reports to delete.

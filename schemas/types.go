@@ -4,10 +4,11 @@ package schemas
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
+
+	json "github.com/segmentio/encoding/json"
 )
 
 // DefaultProfileID is the sensor profile everything falls back to.
@@ -154,7 +155,7 @@ type SensorProfile struct {
 
 // ProfileConfig is the v1.21 sensor configuration of a profile.
 type ProfileConfig struct {
-	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty" jsonschema:"description=Windows when sensors do not operate (sensor 1.21.0+)"`
+	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty"`
 	VulnerabilityManagement       *VulnerabilityManagement `json:"vulnerabilityManagement,omitempty"`
 	PerformanceManagement         *PerformanceManagement   `json:"performanceManagement,omitempty"`
 }
@@ -163,15 +164,15 @@ type ProfileConfig struct {
 type InactiveWindow struct {
 	RepeatOnDays []string `json:"repeatOnDays" jsonschema:"required,minItems=1,enum=SUNDAY,enum=MONDAY,enum=TUESDAY,enum=WEDNESDAY,enum=THURSDAY,enum=FRIDAY,enum=SATURDAY"`
 	AllDayToggle *bool    `json:"allDayToggle,omitempty"`
-	StartTime    string   `json:"startTime,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$"`
-	EndTime      string   `json:"endTime,omitempty" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$"`
+	StartTime    string   `json:"startTime,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
+	EndTime      string   `json:"endTime,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
 }
 
 // VulnerabilityManagement configures the sensors' scans.
 type VulnerabilityManagement struct {
-	GlobalScanningFlag        *bool    `json:"globalScanningFlag,omitempty" jsonschema:"description=Turns all scans on or off"`
+	GlobalScanningFlag        *bool    `json:"globalScanningFlag,omitempty"`
 	ScanningPolicy            string   `json:"scanningPolicy,omitempty" jsonschema:"enum=DynamicWithStaticScanningAsFallback,enum=Dynamic"`
-	ContainerScanningInterval *int     `json:"containerScanningInterval,omitempty" jsonschema:"minimum=1,description=Hours between container rescans (48 recommended)"`
+	ContainerScanningInterval *int     `json:"containerScanningInterval,omitempty" jsonschema:"minimum=1,description=Hours"`
 	ImageExclusionRegexList   []string `json:"imageExclusionRegexList,omitempty"`
 }
 

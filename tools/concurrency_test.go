@@ -28,7 +28,7 @@ func inProcess(t testing.TB, sb *sandbox.Server, o tools.Options) (endpoint stri
 	}
 	gw, _ := url.Parse(base)
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := tools.NewServer(client.New(client.Config{Gateway: gw, Username: "tester", Password: "canary-pass-7f3a"}), o)
+	s, err := tools.NewServer(client.New(client.Config{Gateway: gw, Username: "tester", Password: "canary-pass-7f3a", Unthrottled: true}), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,14 +18,14 @@ var connectorView = View{Default: []string{"acrConnectorId", "gcpConnectorId", "
 func connectorTools() []Tool {
 	const set = "connectors"
 	return []Tool{
-		Def("create_acr_connector", set, Write, "Create an Azure (ACR) connector from a service principal; the client secret is write-only.", createACRConnector),
-		Def("list_acr_connectors", set, Read, "List the ACR connectors.", listConnectors("/registry/acr/connectors")),
-		Def("get_acr_connector", set, Read, "Get an ACR connector.", getConnector("/registry/acr/connector/{connectorId}")),
-		Def("get_aws_base_account", set, Read, "Get the Qualys AWS account ID and external ID an IAM role must trust for an AWS connector.", getAWSBase),
-		Def("create_aws_connector", set, Write, "Create an AWS (ECR) connector for an IAM role that trusts the base account with the external ID.", createAWSConnector),
-		Def("list_aws_connectors", set, Read, "List the AWS connectors.", listConnectors("/registry/aws/connectors")),
-		Def("get_aws_connector", set, Read, "List the AWS connectors of an AWS account.", getAWSConnectors),
-		Def("create_gcp_connector", set, Write, "Create a GCP (GCR, Artifact Registry) connector from a service account key; the key is write-only.", createGCPConnector),
+		Def("create_acr_connector", set, Write, "Connect Azure (ACR) through a service principal.", createACRConnector),
+		Def("list_acr_connectors", set, Read, "List the Azure (ACR) connectors.", listConnectors("/registry/acr/connectors")),
+		Def("get_acr_connector", set, Read, "Get an Azure (ACR) connector.", getConnector("/registry/acr/connector/{connectorId}")),
+		Def("get_aws_base_account", set, Read, "Get the account and externalId an IAM role must trust for create_aws_connector.", getAWSBase),
+		Def("create_aws_connector", set, Write, "Connect AWS (ECR) through an IAM role.", createAWSConnector),
+		Def("list_aws_connectors", set, Read, "List the AWS (ECR) connectors.", listConnectors("/registry/aws/connectors")),
+		Def("get_aws_connector", set, Read, "List the connectors of one AWS account.", getAWSConnectors),
+		Def("create_gcp_connector", set, Write, "Connect GCP (GCR, Artifact Registry) through a service account key.", createGCPConnector),
 		Def("list_gcp_connectors", set, Read, "List the GCP connectors.", listConnectors("/registry/gcp/connectors")),
 		Def("get_gcp_connector", set, Read, "Get a GCP connector.", getConnector("/registry/gcp/connector/{connectorId}")),
 	}

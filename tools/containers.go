@@ -38,14 +38,14 @@ func podName(v any) any {
 func containerTools() []Tool {
 	const set = "containers"
 	return []Tool{
-		Def("list_containers", set, Read, "List containers: sha, name, imageId, state, host, created, vuln counts. QQL: state:`RUNNING` and vulnerabilities.severity:[4 .. 5]; host.hostname:`ip-10-0-1-12`", listContainers),
-		Def("list_containers_with_details", set, Read, "List containers in full, limit 1-250 at a time, paging with the cursor of each answer (no 10,000 cap). QQL as in list_containers.", listContainersDetails),
-		Def("get_container", set, Read, "Get one container by sha (or containerId): image, state, host, pod, root/privileged, drift, vulnerability counts.", getContainer),
-		Def("get_container_vulnerabilities", set, Read, "A container's vulnerabilities incl. drift, most severe first, with CVEs, fixes.", getContainerVulns),
-		Def("get_container_vulnerability_count", set, Read, "Count a container's vulnerabilities by severity (sev5 most severe).", getContainerVulnCount),
-		Def("get_container_software", set, Read, "List the packages in a container, with versions, fixes and their QIDs.", getContainerSoftware),
-		Def("get_container_compliance", set, Read, "Get a container's compliance posture: PASS/FAIL per control (see get_control).", getContainerCompliance),
-		Def("delete_containers", set, Destructive, "Delete containers by UUID or a QQL filter (at most maxMatches). Asks the user to confirm.", deleteContainers, Guarded(previewDeleteContainers)),
+		Def("list_containers", set, Read, "List containers: name, image, state, host, vuln counts. QQL e.g. state:`RUNNING`, host.hostname:`ip-10-0-1-12`.", listContainers),
+		Def("list_containers_with_details", set, Read, "List containers in full, by cursor, past the 10,000-record cap.", listContainersDetails),
+		Def("get_container", set, Read, "Get a container by sha or containerId: image, state, host, pod, privileges, drift.", getContainer),
+		Def("get_container_vulnerabilities", set, Read, "List a container's vulnerabilities incl. drift, most severe first, with CVEs and fixes.", getContainerVulns),
+		Def("get_container_vulnerability_count", set, Read, "Count a container's vulnerabilities by severity.", getContainerVulnCount),
+		Def("get_container_software", set, Read, "List a container's packages, with versions and fixes.", getContainerSoftware),
+		Def("get_container_compliance", set, Read, "List a container's compliance: PASS/FAIL per control.", getContainerCompliance),
+		Def("delete_containers", set, Destructive, "Delete containers by UUID or filter (at most maxMatches, default 100).", deleteContainers, Guarded(previewDeleteContainers)),
 	}
 }
 

@@ -15,8 +15,8 @@ var controlView = View{
 func controlTools() []Tool {
 	const set = "controls"
 	return []Tool{
-		Def("list_controls", set, Read, "List the compliance controls images and containers are checked against: statement, criticality. QQL e.g. criticality:`URGENT`; statement:privileged.", listControls),
-		Def("get_control", set, Read, "Get one compliance control by ID, with its rationale and remediation per technology.", getControl),
+		Def("list_controls", set, Read, "List compliance controls. QQL e.g. criticality:`URGENT`.", listControls),
+		Def("get_control", set, Read, "Get a compliance control with its rationale and remediation.", getControl),
 	}
 }
 

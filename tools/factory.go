@@ -6,7 +6,6 @@ package tools
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	json "github.com/segmentio/encoding/json"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -67,7 +67,8 @@ type Tool struct {
 
 	schema    map[string]any
 	compiled  *jsv.Schema
-	rawSchema json.RawMessage
+	rawSchema json.RawMessage // published in tools/list: schemas.Publish of strict
+	strict    json.RawMessage // what decode validates against
 }
 
 // Option adjusts a declaration.
@@ -126,7 +127,7 @@ func (t *Tool) build() error {
 	}
 	if t.Guarded() {
 		props := m["properties"].(map[string]any)
-		props[tokenArg] = map[string]any{"type": "string", "maxLength": 4096, "description": "From a previous preview, once the user agreed"}
+		props[tokenArg] = map[string]any{"type": "string", "maxLength": 4096} // the server instructions say what it is
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -143,16 +144,23 @@ func (t *Tool) build() error {
 	if t.compiled, err = comp.Compile("mem://" + t.Name); err != nil {
 		return fmt.Errorf("%s: schema: %w", t.Name, err)
 	}
-	t.schema, t.rawSchema = m, raw
+	pub, err := json.Marshal(schemas.Publish(m))
+	if err != nil {
+		return err
+	}
+	t.schema, t.rawSchema, t.strict = m, pub, raw
 	return nil
 }
+
+// ValidationSchema is the schema arguments are validated against: the
+// published one (MCP().RawInputSchema) plus every limit.
+func (t *Tool) ValidationSchema() json.RawMessage { return t.strict }
 
 // MCP returns the tool's MCP definition, with all four annotation hints.
 func (t *Tool) MCP() mcp.Tool {
 	b := func(v bool) *bool { return &v }
 	return mcp.Tool{
-		Name:           t.Name,
-		Title:          t.Title(),
+		Name:           t.Name, // no title: optional, and the name says it
 		Description:    t.Description,
 		RawInputSchema: t.rawSchema,
 		Annotations: mcp.ToolAnnotation{
@@ -189,14 +197,9 @@ func (t *Tool) decode(raw []byte) (in any, args map[string]any, token string, er
 	if err := t.compiled.Validate(obj); err != nil {
 		return nil, nil, "", schemaError(err)
 	}
-	if tok, ok := obj[tokenArg].(string); ok {
-		token = tok
-		delete(obj, tokenArg)
-	}
-	clean, _ := json.Marshal(obj)
-	v := reflect.New(t.inType)
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	if err := dec.Decode(v.Interface()); err != nil {
+	token, _ = obj[tokenArg].(string)
+	v := reflect.New(t.inType) // the struct has no confirmation_token: it is ignored
+	if err := json.Unmarshal(raw, v.Interface()); err != nil {
 		return nil, nil, "", jsonError(err)
 	}
 	if val, ok := v.Interface().(interface{ Validate() error }); ok {
@@ -205,7 +208,8 @@ func (t *Tool) decode(raw []byte) (in any, args map[string]any, token string, er
 		}
 	}
 	var plain map[string]any
-	json.Unmarshal(clean, &plain)
+	json.Unmarshal(raw, &plain)
+	delete(plain, tokenArg)
 	return v.Interface(), plain, token, nil
 }
 

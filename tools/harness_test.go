@@ -72,6 +72,8 @@ type EnvOptions struct {
 	Flags    []string // extra server flags
 	EnvVars  []string // extra environment, KEY=VALUE
 	Sandbox  *sandbox.Server
+	Client   func(*mcp.ClientOptions) // adjusts the client (e.g. a progress handler)
+	Wire     *syncBuffer              // receives every JSON-RPC message: "read: " from the server, "write: " to it
 }
 
 // NewEnv starts everything and closes it when the test ends.
@@ -90,7 +92,7 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, binary, o.Flags...)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"--toolsets", "all"}, o.Flags...)...)
 	cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+base, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
 	cmd.Env = append(cmd.Env, o.EnvVars...)
 
@@ -109,6 +111,9 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 				return &mcp.ElicitResult{Action: "cancel"}, nil
 			}
 		}
+	}
+	if o.Client != nil {
+		o.Client(opts)
 	}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "qcs-test", Version: "1"}, opts)
 	var transport mcp.Transport
@@ -139,6 +144,9 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	} else {
 		cmd.Stderr = e.Stderr
 		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
+	}
+	if o.Wire != nil {
+		transport = &mcp.LoggingTransport{Transport: transport, Writer: o.Wire}
 	}
 	sess, err := cl.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: o.Protocol})
 	if err != nil {

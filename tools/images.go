@@ -81,17 +81,17 @@ var associatedHostView = View{
 func imageTools() []Tool {
 	const set = "images"
 	return []Tool{
-		Def("list_images", set, Read, "List images: sha, repo:tag, OS, dates, vuln counts. QQL: repo.repository:nginx and vulnerabilities.severity:5; vulnerabilities.cveids:`CVE-2021-44228`; created:[now-7d .. now]", listImages),
-		Def("list_images_with_details", set, Read, "List images in full, limit 1-250 at a time, paging with the cursor of each answer (no 10,000 cap). QQL as in list_images.", listImagesDetails),
-		Def("get_image", set, Read, "Get one image by sha (or short imageId): repo:tags, OS, hosts, vulnerability counts, instrumentation.", getImage),
-		Def("get_image_vulnerabilities", set, Read, "An image's vulnerabilities, most severe first, with CVEs, fixes.", getImageVulns),
-		Def("get_image_vulnerability_count", set, Read, "Count an image's vulnerabilities by severity (sev5 most severe).", getImageVulnCount),
-		Def("get_image_software", set, Read, "List the packages installed in an image, with versions, fixes and their QIDs.", getImageSoftware),
-		Def("get_image_compliance", set, Read, "Get an image's compliance posture: PASS/FAIL per control (see get_control).", getImageCompliance),
-		Def("get_image_associations", set, Read, "List the containers, drift containers and hosts that use an image.", getImageAssociations),
+		Def("list_images", set, Read, "List images: sha, repo:tag, OS, vuln counts. QQL e.g. repo.repository:nginx, vulnerabilities.severity:5, vulnerabilities.cveids:`CVE-2021-44228`.", listImages),
+		Def("list_images_with_details", set, Read, "List images in full, by cursor, past the 10,000-record cap.", listImagesDetails),
+		Def("get_image", set, Read, "Get an image by sha or imageId: tags, OS, hosts, vuln counts.", getImage),
+		Def("get_image_vulnerabilities", set, Read, "List an image's vulnerabilities, most severe first, with CVEs and fixes.", getImageVulns),
+		Def("get_image_vulnerability_count", set, Read, "Count an image's vulnerabilities by severity.", getImageVulnCount),
+		Def("get_image_software", set, Read, "List an image's packages, with versions and fixes.", getImageSoftware),
+		Def("get_image_compliance", set, Read, "List an image's compliance: PASS/FAIL per control.", getImageCompliance),
+		Def("get_image_associations", set, Read, "List the containers and hosts that use an image.", getImageAssociations),
 		Def("get_image_registries", set, Read, "List the registries, repositories and tags an image is in.", getImageRegistries),
-		Def("instrument_image", set, Write, "Instrument an image with the Qualys runtime agent: pull it from a registry and push the instrumented copy to pushRepository:pushTag.", instrumentImage),
-		Def("delete_images", set, Destructive, "Delete images by UUID or a QQL filter (at most maxMatches); images with active containers cannot be. Asks the user to confirm.", deleteImages, Guarded(previewDeleteImages)),
+		Def("instrument_image", set, Write, "Add the Qualys runtime agent to an image: pull, instrument, push to pushRepository:pushTag.", instrumentImage),
+		Def("delete_images", set, Destructive, "Delete images by UUID or filter (at most maxMatches, default 100); not those with active containers.", deleteImages, Guarded(previewDeleteImages)),
 	}
 }
 
@@ -677,6 +677,7 @@ func (d deletion) match(ctx context.Context, c *Ctx, ids []string, filter string
 			if err != nil {
 				return nil, err
 			}
+			reportProgress(ctx, false, "looked up %d of %d %s(s)", start+len(chunk), len(ids), d.what)
 			for _, it := range res.Items {
 				found[str(it["uuid"])] = true
 				out = append(out, it)
@@ -699,6 +700,7 @@ func (d deletion) match(ctx context.Context, c *Ctx, ids []string, filter string
 		if err != nil {
 			return nil, err
 		}
+		reportPage(ctx, d.path, page, min(limit+1, 1000), res.Count)
 		if res.Count != nil && *res.Count > limit {
 			return nil, Invalid("maxMatches", "the filter matches %d %ss, more than maxMatches=%d; narrow the filter, or raise maxMatches to %d if all of them should go", *res.Count, d.what, limit, *res.Count)
 		}

@@ -30,16 +30,23 @@ func TestREADMEToolTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	readmeBlock(t, "tool table", tableStart, tableEnd, toolTable(all))
+}
+
+// readmeBlock checks that README.md has content between the start and end
+// markers; UPDATE_README=1 writes it there.
+func readmeBlock(t *testing.T, what, start, end, content string) {
+	t.Helper()
 	raw, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(raw)
-	i, j := strings.Index(readme, tableStart), strings.Index(readme, tableEnd)
+	i, j := strings.Index(readme, start), strings.Index(readme, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no tool table markers")
+		t.Fatalf("README.md has no %s markers", what)
 	}
-	want := readme[:i] + tableStart + "\n" + toolTable(all) + readme[j:]
+	want := readme[:i] + start + "\n" + content + readme[j:]
 	if want == readme {
 		return
 	}
@@ -49,5 +56,5 @@ func TestREADMEToolTable(t *testing.T) {
 		}
 		return
 	}
-	t.Fatal("README.md's tool table is stale: run UPDATE_README=1 go test ./tools -run README")
+	t.Fatalf("README.md's %s is stale: run UPDATE_README=1 go test ./tools -run README", what)
 }

@@ -24,13 +24,13 @@ var repositoryView = View{Default: []string{"repoName", "totalImages", "totalSca
 func registryTools() []Tool {
 	const set = "registries"
 	return []Tool{
-		Def("list_registries", set, Read, "List registries: name, URI, type, image counts, last scan, sensor profile, schedule statuses.", listRegistries),
-		Def("get_registry", set, Read, "Get a registry: type, URI, credential kind and connector (never secrets), sensor profile, counts.", getRegistry),
-		Def("create_registry", set, Write, "Add a registry. By registryType give credential (username/password or accessToken), aws, acr, gcp or gcar; optionally a name and a Registry sensor profile.", createRegistry),
-		Def("update_registry", set, Write, "Change a registry's name, credentials, connector or sensor profile; only the fields given change.", updateRegistry, Idempotent[schemas.UpdateRegistry]()),
-		Def("validate_registry", set, Read, "Check a registry's settings with Qualys without adding it: valid, or the problem.", validateRegistry),
-		Def("delete_registry", set, Destructive, "Delete a registry and its schedules; refused while a schedule runs. Asks the user to confirm.", deleteRegistry, Guarded(previewDeleteRegistry)),
-		Def("delete_registries", set, Destructive, "Delete several registries; refused while one has a running schedule. Asks the user to confirm.", deleteRegistries, Guarded(previewDeleteRegistries)),
+		Def("list_registries", set, Read, "List registries: URI, type, image counts, last scan, schedule statuses.", listRegistries),
+		Def("get_registry", set, Read, "Get a registry: type, URI, credential kind, connector, profile, counts.", getRegistry),
+		Def("create_registry", set, Write, "Add a registry; by registryType give credential, aws, acr, gcp or gcar.", createRegistry),
+		Def("update_registry", set, Write, "Change a registry's name, credentials, connector or sensor profile.", updateRegistry, Idempotent[schemas.UpdateRegistry]()),
+		Def("validate_registry", set, Read, "Check registry settings with Qualys before create_registry.", validateRegistry),
+		Def("delete_registry", set, Destructive, "Delete a registry and its schedules (not while a scan runs).", deleteRegistry, Guarded(previewDeleteRegistry)),
+		Def("delete_registries", set, Destructive, "Delete several registries (not while a scan runs).", deleteRegistries, Guarded(previewDeleteRegistries)),
 		Def("list_registry_repositories", set, Read, "List a registry's repositories with total, scanned and vulnerable image counts.", listRepositories),
 	}
 }
@@ -98,7 +98,7 @@ func create(ctx context.Context, c *Ctx, call client.Call, key string, answerKey
 }
 
 // allPages reads every page of a page-numbered list (up to the 10,000
-// records page numbers reach).
+// records page numbers reach), reporting progress page by page.
 func allPages(ctx context.Context, c *Ctx, path string, params P, view View) ([]map[string]any, error) {
 	var out []map[string]any
 	for page := 1; page > 0; {
@@ -106,6 +106,7 @@ func allPages(ctx context.Context, c *Ctx, path string, params P, view View) ([]
 		if err != nil {
 			return nil, err
 		}
+		reportPage(ctx, path, page, 1000, res.Count)
 		out = append(out, res.Items...)
 		page = res.NextPage
 	}

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
@@ -28,10 +30,10 @@ const DefaultReportBytes = 30000
 func reportTools() []Tool {
 	const set = "reports"
 	return []Tool{
-		Def("list_reports", set, Read, "List reports with status (QUEUED, RUNNING, GENERATED) and template; QQL on reportName.", listReports),
-		Def("create_report", set, Write, "Request a CSV report from a template with an optional QQL filter and columns; poll list_reports until GENERATED.", createReport),
-		Def("download_report", set, Read, "Get a GENERATED report's CSV, cut at a row boundary to maxBytes, with its size and row count; page with startRow.", downloadReport),
-		Def("delete_reports", set, Destructive, "Delete reports. Asks the user to confirm.", deleteReports, Guarded(previewDeleteReports)),
+		Def("list_reports", set, Read, "List reports and their status (QUEUED, RUNNING, GENERATED).", listReports),
+		Def("create_report", set, Write, "Request a CSV report from a template, to download_report once GENERATED.", createReport),
+		Def("download_report", set, Read, "Read a GENERATED report's CSV, maxBytes at a time from startRow.", downloadReport),
+		Def("delete_reports", set, Destructive, "Delete reports.", deleteReports, Guarded(previewDeleteReports)),
 	}
 }
 
@@ -40,8 +42,89 @@ func listReports(ctx context.Context, c *Ctx, in *schemas.ListParams) (any, erro
 }
 
 func createReport(ctx context.Context, c *Ctx, in *schemas.CreateReport) (any, error) {
-	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/reports", Body: c.Args}, "reportUuid", []string{"reportUuId", "reportUuid"},
+	out, err := create(ctx, c, client.Call{Method: http.MethodPost, Path: "/reports", Body: argsWithout(c, "wait", "maxWaitSeconds")}, "reportUuid", []string{"reportUuId", "reportUuid"},
 		map[string]any{"reportName": in.Name, "next": "Poll list_reports until its status is GENERATED, then call download_report."})
+	if err != nil || !in.Wait {
+		return out, err
+	}
+	m := out.(map[string]any)
+	id := str(m["reportUuid"])
+	if id == "" {
+		m["next"] = "Qualys did not answer the report's UUID: find it by name with list_reports, then poll until GENERATED."
+		return m, nil
+	}
+	reportProgress(ctx, false, "requested report %q", in.Name)
+	status, err := waitReport(ctx, c, id, in.Name, time.Duration(cmp.Or(in.MaxWaitSeconds, schemas.DefaultReportWait))*time.Second)
+	m["status"] = status
+	switch {
+	case err != nil: // the report exists: say so rather than fail the call
+		m["next"] = fmt.Sprintf("The report was created, but waiting for it stopped (%v); poll list_reports until GENERATED, then call download_report.", err)
+	case status == "GENERATED":
+		m["next"] = "Call download_report with this reportUuid."
+	case status == "QUEUED" || status == "RUNNING":
+		m["next"] = fmt.Sprintf("Still %s after the wait; poll list_reports until GENERATED, then call download_report.", status)
+	default:
+		m["next"] = fmt.Sprintf("Qualys reports the status %s; the report will not be generated.", status)
+	}
+	return m, nil
+}
+
+// How create_report with wait polls: the first poll at once, then after
+// reportPollFirst, each interval half again as long, at most reportPollMax.
+const (
+	reportPollFirst = 500 * time.Millisecond
+	reportPollMax   = 10 * time.Second
+)
+
+// waitReport polls a report's status until it is no longer QUEUED or
+// RUNNING, maxWait has passed, or the call is cancelled; each poll is a
+// progress notification. It answers the last status seen.
+func waitReport(ctx context.Context, c *Ctx, id, name string, maxWait time.Duration) (string, error) {
+	deadline := time.Now().Add(maxWait)
+	interval, status := reportPollFirst, "unknown"
+	for {
+		rep, err := findReport(ctx, c, id, name)
+		if err != nil {
+			return status, err
+		}
+		status = str(rep["status"])
+		pending := status == "QUEUED" || status == "RUNNING"
+		reportProgress(ctx, !pending, "report %q is %s", name, status)
+		wait := min(interval, time.Until(deadline))
+		if !pending || wait <= 0 {
+			return status, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return status, ctx.Err()
+		case <-t.C:
+		}
+		interval = min(interval*3/2, reportPollMax)
+	}
+}
+
+// findReport reads one report from the list, which filters on reportName
+// only (the name narrows it to a page, the UUID picks it out).
+func findReport(ctx context.Context, c *Ctx, id, name string) (map[string]any, error) {
+	lp := schemas.ListParams{PageSize: 100}
+	if !strings.Contains(name, "`") {
+		lp.Filter = "reportName:`" + name + "`"
+	}
+	for lp.PageNumber = 1; lp.PageNumber > 0; {
+		res, err := list(ctx, c, "/reports", nil, lp, nil, reportView, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res.Items {
+			if str(r["reportUuid"]) == id {
+				return r, nil
+			}
+		}
+		lp.PageNumber = res.NextPage
+	}
+	return nil, fmt.Errorf("report %s is no longer listed", id)
 }
 
 func downloadReport(ctx context.Context, c *Ctx, in *schemas.DownloadReport) (any, error) {

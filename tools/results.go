@@ -2,7 +2,6 @@ package tools
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+	json "github.com/segmentio/encoding/json"
 )
 
 // ListResult is what every list tool answers.
@@ -35,6 +35,11 @@ type View struct {
 
 // inline is a shaped value whose keys take the field's place in the item.
 type inline map[string]any
+
+// as shows a field under a shorter name.
+func as(name string) func(any) any {
+	return func(v any) any { return inline{name: v} }
+}
 
 // project keeps the view's default fields plus the asked ones ("*" for
 // all), drops nulls and empties, turns timestamps into RFC 3339 and

@@ -20,17 +20,17 @@ var scheduleView = View{
 }
 
 // forceScanNote is what the schedule tools say of forced rescans (v1.21).
-const forceScanNote = " forceScan (scan all images each run) needs sensor 1.21.0+ and applies to Google Artifact Registry, GCR, Azure ACR and private registries."
+const forceScanNote = " forceScan rescans every image (sensor 1.21.0+; GAR, GCR, ACR, private registries)."
 
 func scheduleTools() []Tool {
 	const set = "schedules"
 	return []Tool{
-		Def("list_registry_schedules", set, Read, "List a registry's scan schedules: status, job dates, errors with context, forceScan, additionalFilters.", listSchedules),
-		Def("create_registry_schedule", set, Write, "Schedule a registry scan: on demand, or automatic at HH:MM UTC every N days."+forceScanNote, createSchedule),
-		Def("update_registry_schedule", set, Write, "Change a registry scan schedule; only the fields given change."+forceScanNote, updateSchedule, Idempotent[schemas.UpdateSchedule]()),
-		Def("cancel_registry_schedule", set, Destructive, "Cancel a scan schedule (Created, Queued, Paused or Running). Asks the user to confirm.", cancelSchedule, Guarded(previewCancelSchedule)),
-		Def("delete_registry_schedule", set, Destructive, "Delete a scan schedule; a Running one cannot be deleted. Asks the user to confirm.", deleteSchedule, Guarded(previewDeleteSchedule)),
-		Def("delete_registry_schedules", set, Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones. Asks the user to confirm.", deleteSchedules, Guarded(previewDeleteSchedules)),
+		Def("list_registry_schedules", set, Read, "List a registry's scan schedules: status, job dates, errors.", listSchedules),
+		Def("create_registry_schedule", set, Write, "Scan a registry now (onDemand) or at a time every N days."+forceScanNote, createSchedule),
+		Def("update_registry_schedule", set, Write, "Change a registry scan schedule."+forceScanNote, updateSchedule, Idempotent[schemas.UpdateSchedule]()),
+		Def("cancel_registry_schedule", set, Destructive, "Cancel a Created, Queued, Paused or Running scan schedule.", cancelSchedule, Guarded(previewCancelSchedule)),
+		Def("delete_registry_schedule", set, Destructive, "Delete a scan schedule (not while Running).", deleteSchedule, Guarded(previewDeleteSchedule)),
+		Def("delete_registry_schedules", set, Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, Guarded(previewDeleteSchedules)),
 	}
 }
 

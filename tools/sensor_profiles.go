@@ -24,17 +24,17 @@ var registrySummaryView = View{
 func sensorProfileTools() []Tool {
 	const set = "sensor_profiles"
 	return []Tool{
-		Def("list_sensor_profiles", set, Read, "List sensor profiles: which sensors scan which registries, and General/CICD sensor configuration.", listSensorProfiles),
-		Def("get_sensor_profile", set, Read, "Get a sensor profile with its sensors, registries and config (inactive windows, scanning, logs).", getSensorProfile),
-		Def("create_sensor_profile", set, Write, "Create a sensor profile of type Registry, General or CICD, with its sensors, registries (Registry type) and optional config.", createSensorProfile),
-		Def("update_sensor_profile", set, Write, "Change a sensor profile. Only the fields given change; config merges field by field.", updateSensorProfile, Idempotent[schemas.UpdateSensorProfile]()),
-		Def("delete_sensor_profile", set, Destructive, "Delete a sensor profile; its sensors and registries fall back to the Default profile. Asks the user to confirm.", deleteSensorProfile, Guarded(previewDeleteProfile)),
+		Def("list_sensor_profiles", set, Read, "List sensor profiles (Registry, General, CICD) with their sensor and registry counts.", listSensorProfiles),
+		Def("get_sensor_profile", set, Read, "Get a sensor profile: its sensors, registries and config.", getSensorProfile),
+		Def("create_sensor_profile", set, Write, "Create a sensor profile for sensors of its type; a Registry profile also takes registries.", createSensorProfile),
+		Def("update_sensor_profile", set, Write, "Change a sensor profile; config merges field by field.", updateSensorProfile, Idempotent[schemas.UpdateSensorProfile]()),
+		Def("delete_sensor_profile", set, Destructive, "Delete a sensor profile; its sensors and registries go back to the Default profile.", deleteSensorProfile, Guarded(previewDeleteProfile)),
 		Def("list_sensor_profile_registries", set, Read, "List the registries a sensor profile's sensors scan.", listProfileRegistries),
 		Def("list_sensor_profile_sensors", set, Read, "List the sensors in a sensor profile.", listProfileSensors),
-		Def("list_associable_sensors", set, Read, "List sensors that could join a profile of the given type (those on the Default profile).", listAssociableSensors),
-		Def("list_associable_sensor_profiles", set, Read, "List the sensor profiles a sensor of the given type could be attached to.", listAssociableProfiles),
-		Def("attach_sensor_profile", set, Write, "Attach a sensor to a sensor profile of its type (sensor 1.21.0+ for General and CICD).", attachSensorProfile, Idempotent[schemas.AttachProfile]()),
-		Def("detach_sensor_profile", set, Destructive, "Detach a sensor from its profile; it falls back to the Default profile. Asks the user to confirm.", detachSensorProfile, Guarded(previewDetach)),
+		Def("list_associable_sensors", set, Read, "List the sensors that can join a profile of this type (those on the Default profile).", listAssociableSensors),
+		Def("list_associable_sensor_profiles", set, Read, "List the profiles a sensor of this type can be attached to.", listAssociableProfiles),
+		Def("attach_sensor_profile", set, Write, "Attach a sensor to a profile of its type (General and CICD: sensor 1.21.0+).", attachSensorProfile, Idempotent[schemas.AttachProfile]()),
+		Def("detach_sensor_profile", set, Destructive, "Detach a sensor from its profile, back to the Default profile.", detachSensorProfile, Guarded(previewDetach)),
 	}
 }
 

@@ -11,18 +11,22 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
+// sensorView is a sensor in a list: what a health check reads (the
+// sensor_health prompt's table). ipv4, sensorId and the rest are a fields
+// argument or get_sensor away.
 var sensorView = View{
-	Default: []string{"uuid", "sensorId", "hostname", "ipv4", "sensorType", "status", "sensorVersion", "lastCheckedIn", "associatedSensorProfile", "associatedSensorProfileName"},
+	Default: []string{"uuid", "hostname", "sensorType", "status", "sensorVersion", "lastCheckedIn", "associatedSensorProfile", "associatedSensorProfileName"},
 	Times:   []string{"lastCheckedIn", "created"},
+	Shape:   map[string]func(any) any{"associatedSensorProfileName": as("profileName")},
 }
 
 func sensorTools() []Tool {
 	const set = "sensors"
 	return []Tool{
-		Def("list_sensors", set, Read, "List sensors: host, type (REGISTRY, GENERAL, CICD), status, version, last check-in, profile. QQL e.g. sensorType:`GENERAL`.", listSensors),
-		Def("get_sensor", set, Read, "Get one sensor by UUID or short sensorId, with labels and its sensor profile.", getSensor),
-		Def("delete_sensors", set, Destructive, "Delete sensors by IDs or a QQL filter; only sensors in status UNKNOWN can be deleted. Asks the user to confirm.", deleteSensors, Guarded(previewDeleteSensors)),
-		Def("get_activation_keys", set, Read, "Get the sensor activation keys (customerId, activationId, platformUrl), masked unless reveal is true, which asks the user.", getActivationKeys, GuardedIf(func(in *schemas.ActivationKeys) bool { return in.Reveal }, previewReveal)),
+		Def("list_sensors", set, Read, "List sensors: host, type, status, version, last check-in, profile.", listSensors),
+		Def("get_sensor", set, Read, "Get a sensor by UUID or sensorId, with its labels and profile.", getSensor),
+		Def("delete_sensors", set, Destructive, "Delete sensors by ID or filter; only those in status UNKNOWN can go.", deleteSensors, Guarded(previewDeleteSensors)),
+		Def("get_activation_keys", set, Read, "Get the sensor activation keys, masked unless reveal (which asks the user).", getActivationKeys, GuardedIf(func(in *schemas.ActivationKeys) bool { return in.Reveal }, previewReveal)),
 	}
 }
 
@@ -113,10 +117,11 @@ func getActivationKeys(ctx context.Context, c *Ctx, in *schemas.ActivationKeys) 
 	if err := getInto(ctx, c, "/activationkey", nil, &a); err != nil {
 		return nil, err
 	}
-	if !in.Reveal {
-		a.CustomerID, a.ActivationID = mask(a.CustomerID), mask(a.ActivationID)
+	out := map[string]any{"customerId": a.CustomerID, "activationId": a.ActivationID, "platformUrl": a.PlatformURL, "masked": !in.Reveal}
+	if in.Reveal { // behind the guard: the user agreed
+		return revealed(out), nil
 	}
-	return map[string]any{"customerId": a.CustomerID, "activationId": a.ActivationID, "platformUrl": a.PlatformURL, "masked": !in.Reveal}, nil
+	return out, nil // the factory masks the keys in every other result
 }
 
 func mask(s string) string {

@@ -1,12 +1,13 @@
 package tools
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
@@ -50,6 +52,21 @@ var Toolsets = []struct{ Name, About string }{
 	{"controls", "compliance controls"},
 	{"reports", "reports"},
 }
+
+// Instructions are what every tool shares, said once here rather than in
+// each tool's definition (tools/list stays small).
+const Instructions = `Qualys Container Security: sensor profiles, sensors, registries and their scan schedules, registry connectors, images, containers, their vulnerabilities and compliance, and reports.
+- IDs are the uuid (the sha for images and containers) a list or get tool answered.
+- filter is Qualys QQL: field:value or field:` + "`exact value`" + `, ranges [a .. b], dates now-7d, joined with and, or, not. E.g. status:` + "`Running`" + ` and created:[now-7d .. now].
+- sort is field:asc or field:desc, e.g. created:desc.
+- Lists with pageNumber (from 1) and pageSize (1-1000, default 50) reach the first 10,000 records and answer nextPage. A list that answers a cursor continues with that cursor alone; the _with_details lists take limit (1-250, default 50).
+- fields asks for more fields than the compact default, or * for all.
+- Times of day are HH:MM in UTC. update_ tools change only the fields given.
+- Destructive tools (delete, detach, cancel) ask the user to confirm. If one answers with a preview and a confirmation_token instead, show the preview to the user and, only if they agree, call it again with the same arguments plus confirmation_token.`
+
+// DefaultToolsets is what --toolsets offers unless told otherwise: the
+// toolsets of everyday work ("all" adds the rest).
+const DefaultToolsets = "sensor_profiles,sensors,registries,schedules,images,containers,controls"
 
 var (
 	catalogueOnce sync.Once
@@ -174,7 +191,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions("Qualys Container Security: sensor profiles, sensors, registries, scan schedules, images, containers, vulnerabilities, compliance and reports. Filters use Qualys QQL. Destructive tools ask the user to confirm."),
+		server.WithInstructions(Instructions),
 	)
 	for i := range chosen {
 		t := &chosen[i]
@@ -207,6 +224,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 		return errorResult(err, nil)
 	}
 	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}
+	ctx = withProgress(ctx, req)
 	secrets := secretValues(args)
 	var out any
 	if t.Guarded() && (t.guardIf == nil || t.guardIf(in)) && !f.guard.off {
@@ -250,6 +268,33 @@ func rawArgs(req mcp.CallToolRequest) ([]byte, error) {
 	}
 }
 
+// revealed is a result that may show the activation keys: a reveal the
+// user confirmed (or the guard is off).
+type revealed map[string]any
+
+// activationKeyRE finds the fields that carry the subscription's sensor
+// activation keys, whatever resource shows them (sensors, images,
+// containers, compliance): compact JSON, as json.Marshal writes it.
+var activationKeyRE = regexp.MustCompile(`"(?i:customerId|customerUuid|activationId|activationUuid)":"(?:[^"\\]|\\.)*"`)
+
+// maskActivationKeys masks the activation keys in an encoded result, as
+// get_activation_keys does without reveal (the last 4 characters remain,
+// enough to tell them apart).
+func maskActivationKeys(b []byte) []byte {
+	if !bytes.Contains(b, []byte("ustomer")) && !bytes.Contains(b, []byte("ctivation")) {
+		return b
+	}
+	return activationKeyRE.ReplaceAllFunc(b, func(m []byte) []byte {
+		i := bytes.Index(m, []byte(`":"`)) + 2
+		var v string
+		if json.Unmarshal(m[i:], &v) != nil {
+			return m
+		}
+		q, _ := json.Marshal(mask(v))
+		return append(m[:i:i], q...)
+	})
+}
+
 // result encodes the handler's answer once, as structured content and as a
 // compact JSON text, shaped to the result budget.
 func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
@@ -259,6 +304,9 @@ func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
 	}
 	if len(b) == 0 || b[0] != '{' {
 		b, _ = json.Marshal(map[string]json.RawMessage{"result": b})
+	}
+	if _, ok := v.(revealed); !ok {
+		b = maskActivationKeys(b)
 	}
 	if len(b) > f.opts.ResultBudget {
 		b = fitBudget(b, f.opts.ResultBudget)
@@ -277,9 +325,10 @@ func errorResult(err error, secrets []string) *mcp.CallToolResult {
 // secretNames are argument names whose values never appear in output.
 var secretNames = []string{"password", "secret", "token", "credential", "accesskey", "privatekey", "serviceaccountjson", "apikey"}
 
-// IsSecretName reports whether an argument name holds a secret.
+// IsSecretName reports whether an argument name holds a secret
+// (client_secret and private-key count as clientSecret and privateKey).
 func IsSecretName(name string) bool {
-	n := strings.ToLower(name)
+	n := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(name))
 	for _, s := range secretNames {
 		if strings.Contains(n, s) {
 			return true
@@ -288,6 +337,9 @@ func IsSecretName(name string) bool {
 	return false
 }
 
+// secretValues are the secret strings of the arguments, longest first. A
+// secret that is itself a JSON object (a service account key) adds the
+// secrets it holds (its private_key), in case an answer quotes one alone.
 func secretValues(args map[string]any) []string {
 	var out []string
 	var walk func(any)
@@ -297,6 +349,10 @@ func secretValues(args map[string]any) []string {
 			for k, val := range x {
 				if s, ok := val.(string); ok && IsSecretName(k) && len(s) >= 4 {
 					out = append(out, s)
+					var inner map[string]any
+					if json.Unmarshal([]byte(s), &inner) == nil {
+						walk(inner)
+					}
 				}
 				walk(val)
 			}
@@ -328,6 +384,18 @@ func maskArgs(args map[string]any) map[string]any {
 		switch x := v.(type) {
 		case map[string]any:
 			out[k] = maskArgs(x)
+		case []any:
+			items := make([]any, len(x))
+			for i, it := range x {
+				if m, ok := it.(map[string]any); ok {
+					items[i] = maskArgs(m)
+				} else if IsSecretName(k) {
+					items[i] = "***"
+				} else {
+					items[i] = it
+				}
+			}
+			out[k] = items
 		default:
 			if IsSecretName(k) {
 				out[k] = "***"

@@ -1,0 +1,63 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Progress notifications (notifications/progress): a call whose request
+// carries _meta.progressToken hears how a long call advances, one
+// notification per page a walk reads or per status a wait polls. Without
+// a token nothing is sent.
+
+type progressKey struct{}
+
+// progress is one call's reporter. Its count only grows, across every
+// walk and wait of the call (a guarded call previews, then re-reads).
+type progress struct {
+	token mcp.ProgressToken
+	mu    sync.Mutex
+	n     float64
+}
+
+// withProgress gives the call's context a reporter when the request asked
+// for progress.
+func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context {
+	if m := req.Params.Meta; m != nil && m.ProgressToken != nil {
+		return context.WithValue(ctx, progressKey{}, &progress{token: m.ProgressToken})
+	}
+	return ctx
+}
+
+// reportProgress tells the client that one more step was made, and what;
+// last marks the final step (progress equals total).
+func reportProgress(ctx context.Context, last bool, format string, a ...any) {
+	p, _ := ctx.Value(progressKey{}).(*progress)
+	srv := server.ServerFromContext(ctx)
+	if p == nil || srv == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	params := map[string]any{"progressToken": p.token, "progress": p.n, "message": fmt.Sprintf(format, a...)}
+	if last {
+		params["total"] = p.n
+	}
+	// A closed or busy session only loses the notice.
+	_ = srv.SendNotificationToClient(ctx, string(mcp.MethodNotificationProgress), params)
+}
+
+// reportPage reports one page of a page-numbered walk over path: page of
+// size records, of count records in all when the answer says.
+func reportPage(ctx context.Context, path string, page, size int, count *int) {
+	if count != nil && size > 0 {
+		reportProgress(ctx, false, "read page %d of %d of %s", page, max(1, (*count+size-1)/size), path)
+		return
+	}
+	reportProgress(ctx, false, "read page %d of %s", page, path)
+}
