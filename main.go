@@ -47,6 +47,7 @@ func run(args []string) error {
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
 	)
+	go tools.All() // build the catalogue's schemas while the rest starts up
 	sub, pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -121,7 +121,7 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, http := range []bool{false, true} {
 		tr := map[bool]string{false: "stdio", true: "http"}[http]
 		b.Run(tr, func(b *testing.B) {
-			ours, _ := connect(b, http, binary, "--sandbox", "--toolsets", "all", "--log-level", "info") // info: the HTTP address line
+			ours, _ := connect(b, http, binary, "--sandbox", "--toolsets", "all", "--log-level", "info", "--http-rate", "1000000") // info: the HTTP address line
 			bare, _ := connect(b, http, bareBinary(b))
 			drive(b, ours, 200, "list_sensors", map[string]any{"pageSize": 5}) // warm up: token, connections
 			drive(b, bare, 200, "echo", map[string]any{"text": "x"})

@@ -98,3 +98,15 @@ func mustMarshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+func TestEverySchemaCompiles(t *testing.T) {
+	all, err := tools.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range all {
+		if err := tl.CompileSchema(); err != nil {
+			t.Errorf("%s: %v", tl.Name, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -66,7 +67,7 @@ type Tool struct {
 	guardIf func(any) bool
 
 	schema    map[string]any
-	compiled  *jsv.Schema
+	validator *lazySchema
 	rawSchema json.RawMessage // published in tools/list: schemas.Publish of strict
 	strict    json.RawMessage // what decode validates against
 }
@@ -133,23 +134,48 @@ func (t *Tool) build() error {
 	if err != nil {
 		return err
 	}
-	doc, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	comp := jsv.NewCompiler()
-	if err := comp.AddResource("mem://"+t.Name, doc); err != nil {
-		return err
-	}
-	if t.compiled, err = comp.Compile("mem://" + t.Name); err != nil {
-		return fmt.Errorf("%s: schema: %w", t.Name, err)
-	}
+	t.validator = &lazySchema{name: t.Name, raw: raw} // compiled on first use: start-up stays fast
 	pub, err := json.Marshal(schemas.Publish(m))
 	if err != nil {
 		return err
 	}
 	t.schema, t.rawSchema, t.strict = m, pub, raw
 	return nil
+}
+
+// lazySchema compiles a tool's validation schema once, when first needed.
+type lazySchema struct {
+	name     string
+	raw      []byte
+	once     sync.Once
+	compiled *jsv.Schema
+	err      error
+}
+
+func (l *lazySchema) get() (*jsv.Schema, error) {
+	l.once.Do(func() {
+		doc, err := jsv.UnmarshalJSON(bytes.NewReader(l.raw))
+		if err != nil {
+			l.err = err
+			return
+		}
+		comp := jsv.NewCompiler()
+		if err := comp.AddResource("mem://"+l.name, doc); err != nil {
+			l.err = err
+			return
+		}
+		if l.compiled, err = comp.Compile("mem://" + l.name); err != nil {
+			l.err = fmt.Errorf("%s: schema: %w", l.name, err)
+		}
+	})
+	return l.compiled, l.err
+}
+
+// CompileSchema compiles the tool's validation schema now (tests use it to
+// check every schema compiles).
+func (t *Tool) CompileSchema() error {
+	_, err := t.validator.get()
+	return err
 }
 
 // ValidationSchema is the schema arguments are validated against: the
@@ -194,7 +220,11 @@ func (t *Tool) decode(raw []byte) (in any, args map[string]any, token string, er
 	if !ok {
 		return nil, nil, "", &InputError{Problem: "arguments must be a JSON object"}
 	}
-	if err := t.compiled.Validate(obj); err != nil {
+	compiled, err := t.validator.get()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := compiled.Validate(obj); err != nil {
 		return nil, nil, "", schemaError(err)
 	}
 	token, _ = obj[tokenArg].(string)
