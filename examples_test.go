@@ -309,3 +309,17 @@ func TestServerJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEListsEveryFlag: the README's configuration table names every
+// flag the binary accepts.
+func TestREADMEListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for flag := range flagsFromHelp(t) {
+		if !strings.Contains(string(readme), "`--"+flag) {
+			t.Errorf("README.md does not document --%s", flag)
+		}
+	}
+}
