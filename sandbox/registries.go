@@ -111,11 +111,7 @@ func (s *Server) registryRoutes() {
 
 func (s *Server) registryOr404(w http.ResponseWriter, r *http.Request) *registry {
 	id := r.PathValue("registryId")
-	reg := s.state.registries[id]
-	if reg == nil {
-		notFound(w, "Registry", id)
-	}
-	return reg
+	return orNotFound(w, "Registry", id, s.state.registries[id])
 }
 
 // registryJSON is a registry as the list (detail false) or GET answers it.

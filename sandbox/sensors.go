@@ -252,11 +252,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) profileOr404(w http.ResponseWriter, r *http.Request) *profile {
 	id := r.PathValue("id")
-	p := s.state.profiles[id]
-	if p == nil {
-		notFound(w, "Sensor profile", id)
-	}
-	return p
+	return orNotFound(w, "Sensor profile", id, s.state.profiles[id])
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
@@ -389,11 +385,7 @@ func (st *state) sensorByID(id string) *schemas.Sensor {
 
 func (s *Server) sensorOr404(w http.ResponseWriter, r *http.Request) *schemas.Sensor {
 	id := r.PathValue("sensorId")
-	sn := s.state.sensorByID(id)
-	if sn == nil {
-		notFound(w, "Sensor", id)
-	}
-	return sn
+	return orNotFound(w, "Sensor", id, s.state.sensorByID(id))
 }
 
 func (s *Server) attach(w http.ResponseWriter, r *http.Request) {

@@ -402,6 +402,14 @@ func notFound(w http.ResponseWriter, what, id string) {
 	writeError(w, http.StatusNotFound, "404 NOT_FOUND", fmt.Sprintf("%s with id %s not found", what, id))
 }
 
+// orNotFound answers 404 naming what and id when v is nil, and returns v.
+func orNotFound[T any](w http.ResponseWriter, what, id string, v *T) *T {
+	if v == nil {
+		notFound(w, what, id)
+	}
+	return v
+}
+
 // decodeBody reads a JSON body strictly: unknown fields are a 400.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(r.Body)
