@@ -12,11 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
 const (
@@ -42,9 +43,7 @@ type guard struct {
 	fallback Fallback
 	off      bool
 	now      func() time.Time
-
-	mu   sync.Mutex
-	used map[string]time.Time
+	store    state.Store // spent nonces: shared by replicas when it is shared
 }
 
 // sealed is the confirmation state: bound to the tool, the exact arguments,
@@ -77,8 +76,11 @@ func KeysFromEnv(v string) [][]byte {
 	return keys
 }
 
-func newGuard(keys [][]byte, fallback Fallback, off bool) (*guard, error) {
-	g := &guard{fallback: fallback, off: off, now: time.Now, used: map[string]time.Time{}}
+func newGuard(keys [][]byte, fallback Fallback, off bool, store state.Store) (*guard, error) {
+	if store == nil {
+		store = state.NewMemory()
+	}
+	g := &guard{fallback: fallback, off: off, now: time.Now, store: store}
 	if len(keys) == 0 {
 		keys = KeysFromEnv("")
 	}
@@ -113,7 +115,7 @@ var errBadToken = errors.New("the confirmation is not valid")
 
 // open checks a sealed state against the call it comes back with, and
 // spends it.
-func (g *guard) open(tok, kind, tool, args string) (sealed, error) {
+func (g *guard) open(ctx context.Context, tok, kind, tool, args string) (sealed, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != tok {
 		return sealed{}, errBadToken
@@ -140,18 +142,13 @@ func (g *guard) open(tok, kind, tool, args string) (sealed, error) {
 	case g.now().Unix() > s.Exp:
 		return s, fmt.Errorf("%w: it expired (confirmations last %s)", errBadToken, TokenTTL)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	for n, exp := range g.used {
-		if now.After(exp) {
-			delete(g.used, n)
-		}
+	first, err := g.store.Claim(ctx, "used:"+s.Nonce, time.Until(time.Unix(s.Exp, 0).Add(time.Minute)))
+	if err != nil {
+		return s, fmt.Errorf("refused: the confirmation could not be checked as unused, so nothing was changed: %w", err)
 	}
-	if _, seen := g.used[s.Nonce]; seen {
+	if !first {
 		return s, fmt.Errorf("%w: it was already used", errBadToken)
 	}
-	g.used[s.Nonce] = time.Unix(s.Exp, 0).Add(time.Minute)
 	return s, nil
 }
 
@@ -197,7 +194,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 	}
 
 	if req.Params.RequestState != "" || len(req.Params.InputResponses) > 0 {
-		st, err := g.open(req.Params.RequestState, "elicit", t.Name, args)
+		st, err := g.open(ctx, req.Params.RequestState, "elicit", t.Name, args)
 		if err != nil {
 			f.audit(t, c, "guard", "refused", err.Error())
 			return nil, nil, err
@@ -221,7 +218,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 	}
 
 	if token != "" {
-		st, err := g.open(token, "token", t.Name, args)
+		st, err := g.open(ctx, token, "token", t.Name, args)
 		if err != nil {
 			f.audit(t, c, "guard", "token refused", err.Error())
 			return nil, nil, fmt.Errorf("%w; call again without confirmation_token to get a new preview", err)

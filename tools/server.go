@@ -19,6 +19,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
 )
 
@@ -33,7 +34,8 @@ type Options struct {
 	StateKeys    [][]byte // seal confirmation state; nil: random per process
 	ResultBudget int      // bytes of one tool result; 0 means DefaultResultBudget
 	Logger       *slog.Logger
-	AuditPath    string // JSON lines per write, destructive call and guard decision
+	AuditPath    string      // JSON lines per write, destructive call and guard decision
+	State        state.Store // shared by replicas; nil: in memory, this process only
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -177,7 +179,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := newGuard(o.StateKeys, o.Fallback, o.NoConfirm)
+	g, err := newGuard(o.StateKeys, o.Fallback, o.NoConfirm, o.State)
 	if err != nil {
 		return nil, err
 	}
