@@ -119,10 +119,11 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return err
 	}
-	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, streamOptions(o.Stateless)...)
+	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, append(streamOptions(o.Stateless), server.WithHTTPContextFunc(pageBase))...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", guardHTTP(mcpHTTP, o))
+	s.f.pages.mount(mux, o) // the confirmation pages, under ConfirmPath
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if ready != nil {
 		ready(ln.Addr().String())
