@@ -13,7 +13,7 @@ import (
 
 func TestAuditLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	e := NewEnv(t, EnvOptions{Flags: []string{"--audit-log", path}})
+	e := NewEnv(t, EnvOptions{Flags: append([]string{"--audit-log", path}, tokenFlags...)})
 	e.OK("list_sensors", nil) // reads are not audited
 	e.OK("attach_sensor_profile", map[string]any{"sensorId": freeGen, "profileId": general})
 	args := map[string]any{"sensorProfileId": north}
@@ -39,10 +39,14 @@ func TestAuditLog(t *testing.T) {
 		if strings.Contains(sc.Text(), tok) {
 			t.Fatal("the confirmation token is in the audit log")
 		}
-		events = append(events, line["tool"].(string)+":"+line["event"].(string)+":"+line["outcome"].(string))
+		ev := line["tool"].(string) + ":" + line["event"].(string) + ":" + line["outcome"].(string)
+		if line["outcome"] == "consented" {
+			ev += ":" + line["detail"].(string) // who
+		}
+		events = append(events, ev)
 	}
 	want := []string{"attach_sensor_profile:call:ok", "delete_sensor_profile:guard:token issued", "delete_sensor_profile:guard:token refused",
-		"delete_sensor_profile:call:error", "delete_sensor_profile:guard:confirmed", "delete_sensor_profile:call:ok"}
+		"delete_sensor_profile:call:error", "delete_sensor_profile:guard:consented:model/token", "delete_sensor_profile:call:ok"}
 	if strings.Join(events, ",") != strings.Join(want, ",") {
 		t.Fatalf("audit events:\n%v\nwant\n%v", events, want)
 	}
@@ -53,7 +57,7 @@ func TestAuditLog(t *testing.T) {
 func TestReadOnlyRefusesDestructiveWithToken(t *testing.T) {
 	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	key := []string{"QUALYS_MCP_STATE_KEY=k"}
-	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key})
+	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags})
 	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})
 	ro := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: []string{"--read-only"}})
 	res, err := ro.S.ListTools(t.Context(), nil)

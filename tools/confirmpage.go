@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -364,8 +365,8 @@ func (p *pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet, http.MethodHead:
 		p.show(w, r, id)
 	case http.MethodPost:
-		if origin == "" { // browsers send it with every form POST
-			http.Error(w, "Forbidden: a confirmation needs the Origin of its page", http.StatusForbidden)
+		if !p.sameOrigin(origin, r.Host) { // browsers send it with every form POST
+			http.Error(w, "Forbidden: a confirmation is taken only from its own page", http.StatusForbidden)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
@@ -384,12 +385,19 @@ func isLoopbackAddr(hostport string) bool {
 	return client.IsLoopback(host)
 }
 
-// originOK accepts the page's own origin, loopback and the allowed ones.
+// originOK accepts what /mcp accepts (loopback and the allowed origins)
+// and the page's own origin.
 func (p *pages) originOK(origin, host string) bool {
-	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, host) {
-		return true
+	return p.sameOrigin(origin, host) || allowedOrigin(origin, p.allowed)
+}
+
+// sameOrigin: the origin is the page's own (or one --allowed-origins
+// names, for a proxy that rewrites the Host); another loopback page is not.
+func (p *pages) sameOrigin(origin, host string) bool {
+	if u, err := url.Parse(origin); origin == "" || err != nil || !strings.EqualFold(u.Host, host) {
+		return slices.ContainsFunc(p.allowed, func(a string) bool { return origin != "" && strings.EqualFold(strings.TrimRight(a, "/"), origin) })
 	}
-	return allowedOrigin(origin, p.allowed)
+	return true
 }
 
 // load reads the approval of a request, or answers that it cannot.
