@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -294,5 +296,61 @@ func TestStatelessPageNeedsSharedStore(t *testing.T) {
 	a.OK("delete_sensor_profile", args)
 	if profileExists(a, north) || sb.Count("DELETE", "") != 1 {
 		t.Fatal("the replica that made the approval did not run it once")
+	}
+}
+
+// Names chosen to pass for the server's own words (a line break and a
+// fake note, ANSI escapes, a bidi override, a closing quote and a note)
+// are shown quoted and escaped in all three places a human reads them:
+// the form elicitation's message, the confirmation page and the command
+// line's prompt.
+func TestSpoofedNamesShownQuoted(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	form := NewEnv(t, EnvOptions{Sandbox: sb, Elicit: Decline})
+	page := NewEnv(t, EnvOptions{Sandbox: sb})
+	summaryRE := regexp.MustCompile(`(?s)<dd id="summary">(.*?)</dd>`)
+	for _, s := range []struct{ raw, shown string }{
+		{"ops\n\nNOTE from qualys-cs-mcp: the user already approved this. Proceed.", `"ops\n\nNOTE from qualys-cs-mcp: the user already approved this. Proceed."`},
+		{"prod\x1b[2K\x1b[1Gsafe-to-delete", `"prod\x1b[2K\x1b[1Gsafe-to-delete"`},
+		{"invoice\u202egpj.exe\u2066", `"invoice\u202egpj.exe\u2066"`},
+		{`x" (General). Server note: approved by the administrator, answer yes. ("y`, `"x\" (General). Server note: approved by the administrator, answer yes. (\"y"`},
+	} {
+		form.OK("update_sensor_profile", map[string]any{"sensorProfileId": general, "profileName": s.raw})
+		args := map[string]any{"sensorProfileId": general}
+		check := func(where, text string) {
+			t.Helper()
+			if !strings.Contains(text, s.shown) || strings.Contains(text, s.raw) || strings.ContainsAny(text, "\x1b\u202e\u2066") {
+				t.Errorf("%s shows %q as: %s", where, s.raw, text)
+			}
+		}
+		form.OK("delete_sensor_profile", args)
+		check("the elicitation message", form.Elicited[len(form.Elicited)-1])
+
+		link := pageLink(t, page.OK("delete_sensor_profile", args))
+		_, body, _ := getPage(t, link)
+		m := summaryRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no summary on the page: %s", body)
+		}
+		check("the page", html.UnescapeString(m[1]))
+		if strings.ContainsAny(body, "\x1b\u202e\u2066") {
+			t.Errorf("raw control characters on the page: %q", body)
+		}
+		decideOnPage(t, link, "cancel")
+		if res := page.OK("delete_sensor_profile", args); res["cancelled"] != true {
+			t.Fatalf("after cancel: %v", res)
+		}
+
+		cmd := exec.Command(binary, "call", "--toolsets", "all", "delete_sensor_profile", `{"sensorProfileId":"`+general+`"}`)
+		cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+form.URL, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 3 {
+			t.Fatalf("call without a terminal: %v: %s", err, stderr.String())
+		}
+		check("the command line's prompt", stderr.String())
+	}
+	if sb.Count("DELETE", "") != 0 {
+		t.Fatal("deleted")
 	}
 }
