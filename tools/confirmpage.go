@@ -82,14 +82,15 @@ type pages struct {
 	log     *slog.Logger
 	allowed []string // browser origins allowed besides loopback and the page's own
 
-	mu   sync.Mutex
-	srv  *http.Server // the stdio mode's loopback listener, while it runs
-	base string
-	idle *time.Timer
+	mu        sync.Mutex
+	srv       *http.Server // the stdio mode's loopback listener, while it runs
+	base      string
+	idle      *time.Timer
+	idleAfter time.Duration // with no new approval for this long, the listener closes
 }
 
 func newPages(store state.Store, ttl time.Duration, log *slog.Logger) *pages {
-	return &pages{store: store, ttl: ttl, now: time.Now, log: log}
+	return &pages{store: store, ttl: ttl, now: time.Now, log: log, idleAfter: ttl + approvalGrace}
 }
 
 func randomID() string {
@@ -128,7 +129,7 @@ func (p *pages) linkBase(ctx context.Context) (string, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	idle := p.ttl + approvalGrace
+	idle := p.idleAfter
 	if p.srv != nil {
 		p.idle.Reset(idle)
 		return p.base, nil

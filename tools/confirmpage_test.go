@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -352,5 +353,60 @@ func TestSpoofedNamesShownQuoted(t *testing.T) {
 	}
 	if sb.Count("DELETE", "") != 0 {
 		t.Fatal("deleted")
+	}
+}
+
+var linkRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/confirm/[A-Za-z0-9_-]{22}`)
+
+// A call that asked for progress waits for the page: the notifications
+// carry the link; Confirm finishes the call itself, Cancel finishes it
+// with nothing done, and a call cancelled by the client stops waiting
+// without acting.
+func TestGuardPageWaitsWithProgress(t *testing.T) {
+	for _, c := range []struct{ proto, choice string }{{"2025-11-25", "confirm"}, {"2025-11-25", "cancel"}, {"2025-11-25", "client cancels"}, {"", "confirm"}, {"", "client cancels"}} {
+		choice := c.choice
+		t.Run(c.proto+"/"+choice, func(t *testing.T) {
+			e, _, notes := progressEnv(t, c.proto)
+			ctx, stop := context.WithCancel(t.Context())
+			defer stop()
+			args := map[string]any{"sensorProfileId": north}
+			done := callWithProgress(ctx, e, "confirm-1", "delete_sensor_profile", args)
+			var link string
+			for link == "" {
+				select {
+				case n := <-notes:
+					if n.ProgressToken == "confirm-1" && strings.Contains(n.Message, "waiting for the user") {
+						if link = linkRE.FindString(n.Message); link == "" || !strings.Contains(n.Message, `"North"`) {
+							t.Fatalf("progress %q", n.Message)
+						}
+					}
+				case res := <-done:
+					t.Fatalf("answered before the user: %s", Text(res))
+				case <-time.After(20 * time.Second):
+					t.Fatal("no progress notification with the link")
+				}
+			}
+			if e.SB.Count("DELETE", "") != 0 {
+				t.Fatal("deleted while waiting")
+			}
+			if choice == "client cancels" {
+				stop()
+				<-done
+				// still nothing; the page can still be answered, and the next call settles it
+				decideOnPage(t, link, "cancel")
+				if res := e.OK("delete_sensor_profile", args); res["cancelled"] != true || e.SB.Count("DELETE", "") != 0 {
+					t.Fatalf("after the client cancelled: %v", res)
+				}
+				return
+			}
+			decideOnPage(t, link, choice)
+			res := mustObject(Text(<-done))
+			if choice == "confirm" && (res["deleted"] != true || profileExists(e, north) || e.SB.Count("DELETE", "") != 1) {
+				t.Fatalf("confirmed: %v", res)
+			}
+			if choice == "cancel" && (res["cancelled"] != true || !profileExists(e, north) || e.SB.Count("DELETE", "") != 0) {
+				t.Fatalf("cancelled: %v", res)
+			}
+		})
 	}
 }

@@ -60,6 +60,9 @@ var tokenFlags = []string{"--confirm-fallback", "token"}
 
 func TestGuardTokenFallback(t *testing.T) {
 	e := NewEnv(t, EnvOptions{Flags: tokenFlags})
+	if !strings.Contains(e.Stderr.String(), "the model confirms destructive tools by itself") {
+		t.Fatalf("no start-up warning for the token opt-in: %s", e.Stderr.String())
+	}
 	args := map[string]any{"sensorProfileId": north}
 	tok := tokenFlow(t, e, "delete_sensor_profile", args)
 	if !profileExists(e, north) || e.SB.Count("DELETE", "") != 0 {
