@@ -188,8 +188,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
+		// Elicitation is a client capability: the guard asks clients that
+		// declare it, and the server advertises nothing for it.
 		server.WithToolCapabilities(false),
-		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
