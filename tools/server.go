@@ -200,6 +200,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))
 	}
+	f.addResources(s, chosen)
 	prompts.Register(s)
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
