@@ -28,7 +28,7 @@ func registryTools() []Tool {
 		Def("get_registry", set, Read, "Get a registry: type, URI, credential kind, connector, profile, counts.", getRegistry),
 		Def("create_registry", set, Write, "Add a registry; by registryType give credential, aws, acr, gcp or gcar.", createRegistry),
 		Def("update_registry", set, Write, "Change a registry's name, credentials, connector or sensor profile.", updateRegistry, Idempotent[schemas.UpdateRegistry]()),
-		Def("validate_registry", set, Read, "Check registry settings with Qualys before create_registry.", validateRegistry),
+		Def("validate_registry", set, Read, "Check registry settings with Qualys before create_registry.", validateRegistry, Body[schemas.CreateRegistry]()),
 		Def("delete_registry", set, Destructive, "Delete a registry and its schedules (not while a scan runs).", deleteRegistry, Guarded(previewDeleteRegistry)),
 		Def("delete_registries", set, Destructive, "Delete several registries (not while a scan runs).", deleteRegistries, Guarded(previewDeleteRegistries)),
 		Def("list_registry_repositories", set, Read, "List a registry's repositories with total, scanned and vulnerable image counts.", listRepositories),
