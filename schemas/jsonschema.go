@@ -114,7 +114,9 @@ func lean(s map[string]any) map[string]any {
 		case "properties":
 			props := make(map[string]any, len(v.(map[string]any)))
 			for name, p := range v.(map[string]any) {
-				props[name] = lean(p.(map[string]any))
+				if _, notArg := p.(map[string]any)[XSetBy]; !notArg {
+					props[name] = lean(p.(map[string]any))
+				}
 			}
 			v = props
 		case "items":

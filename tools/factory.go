@@ -272,6 +272,35 @@ func (t *Tool) Decode(raw []byte) (in any, args map[string]any, err error) {
 	return in, args, err
 }
 
+// setByQualys names the arguments given that Qualys sets itself (the
+// documents' sample bodies carry them): the result's note says they are
+// ignored.
+func (t *Tool) setByQualys(args map[string]any) []string {
+	var out []string
+	for name, p := range t.schema["properties"].(map[string]any) {
+		if _, given := args[name]; given && p.(map[string]any)[schemas.XSetBy] == "Qualys" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// noteIgnored adds to a result the note that the fields Qualys sets were
+// ignored.
+func noteIgnored(out any, ignored []string) any {
+	m, ok := out.(map[string]any)
+	if !ok || len(ignored) == 0 {
+		return out
+	}
+	note := fmt.Sprintf("Qualys sets %s itself: the value(s) given are ignored.", strings.Join(ignored, ", "))
+	if prev := str(m["note"]); prev != "" {
+		note = prev + " " + note
+	}
+	m["note"] = note
+	return m
+}
+
 // unmarshal decodes raw into a new input value (the struct has no
 // confirmation_token: it is ignored).
 func (t *Tool) unmarshal(raw []byte) (any, error) {

@@ -74,6 +74,20 @@ func positions(s map[string]any, prefix []string) (optional, required [][]string
 	return optional, required
 }
 
+// notArgument reports whether the property at path is one the documents
+// put in a body but the server or Qualys sets (not published).
+func notArgument(s map[string]any, path []string) bool {
+	for _, seg := range path {
+		if seg == "0" {
+			s = s["items"].(map[string]any)
+			continue
+		}
+		s = s["properties"].(map[string]any)[seg].(map[string]any)
+	}
+	_, ok := s["x-set-by"]
+	return ok
+}
+
 func decodeArgs(t *testing.T, tl tools.Tool, v any) (string, error) {
 	t.Helper()
 	raw, _ := json.Marshal(v)
@@ -120,7 +134,7 @@ func TestNullIsAbsentAtEveryOptionalPosition(t *testing.T) {
 			if fmt.Sprint(errA) != fmt.Sprint(errB) || a != b {
 				t.Errorf("%s: null decodes differently from absent:\n null:   %s %v\n absent: %s %v", name, a, errA, b, errB)
 			}
-			if published != nil {
+			if published != nil && !notArgument(schema, path) {
 				raw, _ := json.Marshal(withNull)
 				doc, _ := jsv.UnmarshalJSON(bytes.NewReader(raw))
 				if err := published.Validate(doc); err != nil {

@@ -196,6 +196,11 @@ func updateRegistry(ctx context.Context, c *Ctx, in *schemas.UpdateRegistry) (an
 	if err != nil {
 		return nil, err
 	}
+	for _, f := range []string{"registryType", "registryUri"} {
+		if err := agree(c, f, cur[f], fmt.Sprintf("the %s of registry %q (%s), which cannot change,", f, str(cur["registryName"]), in.RegistryID.RegistryID)); err != nil {
+			return nil, err
+		}
+	}
 	base := registryBody(cur)
 	if in.Credential != nil {
 		if cred, ok := cur["credential"].(map[string]any); ok {
@@ -203,6 +208,7 @@ func updateRegistry(ctx context.Context, c *Ctx, in *schemas.UpdateRegistry) (an
 		}
 	}
 	body := merge(base, argsWithout(c, "registryId"))
+	body["registryType"], body["registryUri"] = base["registryType"], base["registryUri"] // the registry's own, as given or not
 	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/registry/{registryId}", Params: p, Body: body},
 		map[string]any{"updated": true, "registryUuid": in.RegistryID.RegistryID})
 }

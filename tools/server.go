@@ -254,7 +254,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 	if err != nil {
 		return errorResult(err, secrets)
 	}
-	return f.result(out, secrets)
+	return f.result(noteIgnored(out, t.setByQualys(args)), secrets)
 }
 
 func rawArgs(req mcp.CallToolRequest) ([]byte, error) {
