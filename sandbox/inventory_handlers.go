@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // invAPI serves /images*, /containers* and /controls* from the inventory.
@@ -312,8 +310,8 @@ func summary(vulns []*vulnInst) map[string]any {
 		"patchAvailability": map[string]any{"confirmed": counts(confFix), "potential": counts(potFix)}}
 }
 
-func fullVulns(vulns []*vulnInst, container bool) []schemas.Vulnerability {
-	out := make([]schemas.Vulnerability, 0, len(vulns))
+func fullVulns(vulns []*vulnInst, container bool) []Vulnerability {
+	out := make([]Vulnerability, 0, len(vulns))
 	for _, v := range vulns {
 		out = append(out, v.full(container))
 	}
@@ -369,7 +367,7 @@ func softwareAnswer(w http.ResponseWriter, r *http.Request, pkgs []*pkgInst, ima
 	if !ok {
 		return
 	}
-	data := make([]schemas.Software, 0, len(idx))
+	data := make([]Software, 0, len(idx))
 	var bySev [6]int
 	for _, i := range idx {
 		data = append(data, sw[i])
@@ -393,12 +391,12 @@ func softwareAnswer(w http.ResponseWriter, r *http.Request, pkgs []*pkgInst, ima
 	writeJSON(w, http.StatusOK, out)
 }
 
-func complianceAnswer(w http.ResponseWriter, uuid, sha string, created int64, controls []schemas.ControlResult) {
+func complianceAnswer(w http.ResponseWriter, uuid, sha string, created int64, controls []ControlResult) {
 	var last int64
 	for _, c := range controls {
 		last = max(last, c.LastEvaluated.Ms)
 	}
-	writeJSON(w, http.StatusOK, schemas.PolicyCompliance{CustomerUUID: customerUUID, UUID: uuid, Sha: sha, Created: ms(created),
+	writeJSON(w, http.StatusOK, PolicyCompliance{CustomerUUID: customerUUID, UUID: uuid, Sha: sha, Created: ms(created),
 		Updated: ms(last), Controls: controls, LastComplianceScanned: ms(last)})
 }
 
@@ -424,9 +422,9 @@ func (a *invAPI) imageAssociations(w http.ResponseWriter, r *http.Request, im *i
 	if !ok {
 		return
 	}
-	var containers, drift []schemas.Container
+	var containers, drift []Container
 	type hostRow struct {
-		schemas.Host
+		Host
 		counts map[string]int
 	}
 	hosts := map[string]*hostRow{}
@@ -496,7 +494,7 @@ func (a *invAPI) imageRegistries(w http.ResponseWriter, r *http.Request, im *ima
 }
 
 func (a *invAPI) instrument(w http.ResponseWriter, r *http.Request, im *image) {
-	var req schemas.InstrumentRequest
+	var req InstrumentRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
