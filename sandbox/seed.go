@@ -47,7 +47,11 @@ const (
 	NorthProfileID   = "8aee8879-d536-4efd-b23d-41dcb77a4a32"
 	GeneralProfileID = "6963d471-7598-4d4d-b95c-e540c75745b2"
 	AzureRegistryID  = "fd05c5d5-7583-4e47-b538-c8b414bd9c86"
-	DockerRegistryID = "e6d33990-41dc-46a0-8274-8eb6e65e25a2"
+	// The profiles the v1.17 samples update (789214bc) and read and delete
+	// (d96b936c): Registry profiles with nothing in them yet.
+	UpdatedSampleProfileID = "789214bc-d21b-4a26-94a2-2f48ddd4df52"
+	SampleProfileID        = "d96b936c-4d7c-449a-bc32-cfdc31c87a9c"
+	DockerRegistryID       = "e6d33990-41dc-46a0-8274-8eb6e65e25a2"
 )
 
 func seed(now time.Time) *state {
@@ -59,6 +63,8 @@ func seed(now time.Time) *state {
 	}
 	addProfile(&profile{ID: DefaultProfileID, Name: "Default", Description: "Initial Profile", CreatedBy: "System", Created: ms(1657601138783), Updated: ms(1657601138783)})
 	addProfile(&profile{ID: NorthProfileID, Name: "North", Type: strp("Registry"), CreatedBy: "quays_kg86", UpdatedBy: strp("quays_kg86"), Created: ms(1657793883813), Updated: ms(1657866985321)})
+	addProfile(&profile{ID: UpdatedSampleProfileID, Name: "ecprofile-draft", Type: strp("Registry"), CreatedBy: "quays_kg86", Created: ms(1657793900000), Updated: ms(1657793900000)})
+	addProfile(&profile{ID: SampleProfileID, Name: "sample-v1.17", Type: strp("Registry"), CreatedBy: "quays_kg86", Created: ms(1657793950000), Updated: ms(1657793950000)})
 	t, f := true, false
 	interval, files, size := 48, 5, 10
 	addProfile(&profile{ID: GeneralProfileID, Name: "General-test2", Type: strp("General"), CreatedBy: "test_zp53", Created: ms(1669108423070), Updated: ms(1669618992177),

@@ -20,8 +20,8 @@ type ListParams struct {
 type SetByQualys struct {
 	CreatedBy string `json:"createdBy,omitempty" jsonschema:"maxLength=256" jsonschema_extras:"x-set-by=Qualys"`
 	UpdatedBy string `json:"updatedBy,omitempty" jsonschema:"maxLength=256" jsonschema_extras:"x-set-by=Qualys"`
-	Created   any    `json:"created,omitempty" jsonschema:"oneof_type=string;integer" jsonschema_extras:"x-set-by=Qualys"`
-	Updated   any    `json:"updated,omitempty" jsonschema:"oneof_type=string;integer" jsonschema_extras:"x-set-by=Qualys"`
+	Created   string `json:"created,omitempty" jsonschema:"maxLength=32,description=Epoch milliseconds as a string" jsonschema_extras:"x-set-by=Qualys"`
+	Updated   string `json:"updated,omitempty" jsonschema:"maxLength=32,description=Epoch milliseconds as a string" jsonschema_extras:"x-set-by=Qualys"`
 }
 
 // XSetBy marks, in a validation schema, a property the documents put in a

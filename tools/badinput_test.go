@@ -50,8 +50,6 @@ func wrongType(s map[string]any) any {
 		return 12
 	case "array", "object":
 		return "text"
-	case nil: // oneOf string or integer
-		return true
 	default:
 		return "text"
 	}

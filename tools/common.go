@@ -111,6 +111,27 @@ func merge(base, patch map[string]any) map[string]any {
 	return out
 }
 
+// dropNulls deletes, at every depth, the keys whose value is null: what
+// Qualys answered as null goes back as absent (the API treats them alike
+// and its documents do not send null there).
+func dropNulls(m map[string]any) map[string]any {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(x)
+		case []any:
+			for _, e := range x {
+				if em, ok := e.(map[string]any); ok {
+					dropNulls(em)
+				}
+			}
+		}
+	}
+	return m
+}
+
 // pick copies the named keys that are present.
 func pick(m map[string]any, keys ...string) map[string]any {
 	out := map[string]any{}

@@ -131,7 +131,7 @@ func TestContainersPastTenThousand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 12,000-container inventory")
 	}
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Scale: 12000})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Scale: 12000})
 	e := NewEnv(t, EnvOptions{Sandbox: sb, Flags: []string{"--result-budget", "1000000"}})
 	m := e.OK("list_containers", map[string]any{"pageSize": 1000, "pageNumber": 10})
 	if invNum(m["count"]) != 12000 || len(Items(m)) != 1000 || m["nextPage"] != nil || !strings.Contains(invStr(m["note"]), "list_containers_with_details") {

@@ -182,12 +182,7 @@ func registryBody(cur map[string]any) map[string]any {
 	if aws, ok := body["aws"].(map[string]any); ok {
 		body["aws"] = pick(aws, "accountId", "arn", "region", "accountType")
 	}
-	for k, v := range body {
-		if v == nil {
-			delete(body, k)
-		}
-	}
-	return body
+	return dropNulls(body)
 }
 
 func updateRegistry(ctx context.Context, c *Ctx, in *schemas.UpdateRegistry) (any, error) {

@@ -97,7 +97,7 @@ func updateSchedule(ctx context.Context, c *Ctx, in *schemas.UpdateSchedule) (an
 	if err != nil {
 		return nil, err
 	}
-	base, err := scheduleBody(c, pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters"), reg)
+	base, err := scheduleBody(c, dropNulls(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters")), reg)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func TestDerivedFieldsAgreeOrAreRefused(t *testing.T) {
 func TestSetByQualysNamedInTheNote(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
 	out := e.OK("update_sensor_profile", map[string]any{"sensorProfileId": sandbox.GeneralProfileID, "profileId": sandbox.GeneralProfileID,
-		"createdBy": "test_zp53", "created": "1669108423070", "updatedBy": nil, "updated": 1669111816485, "description": "rests on Sundays"})
+		"createdBy": "test_zp53", "created": "1669108423070", "updatedBy": nil, "updated": "1669111816485", "description": "rests on Sundays"})
 	note, _ := out["note"].(string)
 	for _, f := range []string{"createdBy", "created", "updated"} {
 		if !strings.Contains(note, f) {
