@@ -94,10 +94,23 @@ type ListAssociableSensors struct {
 	ListParams
 }
 
-// ListAssociableProfiles is list_associable_sensor_profiles' input.
+// ListAssociableProfiles is list_associable_sensor_profiles' input: the
+// v1.21 table lists no filter for this API, only paging and sort.
 type ListAssociableProfiles struct {
 	SensorType string `json:"sensorType,omitempty" jsonschema:"enum=REGISTRY,enum=GENERAL,enum=CICD,default=GENERAL"`
-	ListParams
+	PageParams
+}
+
+// PageParams are the paging and sort arguments of a list with no filter.
+type PageParams struct {
+	PageNumber int    `json:"pageNumber,omitempty" jsonschema:"minimum=1"`
+	PageSize   int    `json:"pageSize,omitempty" jsonschema:"minimum=1,maximum=1000"`
+	Sort       string `json:"sort,omitempty" jsonschema:"maxLength=100"`
+}
+
+// List is the same paging with no filter.
+func (p PageParams) List() ListParams {
+	return ListParams{PageNumber: p.PageNumber, PageSize: p.PageSize, Sort: p.Sort}
 }
 
 // AttachProfile is attach_sensor_profile's input.

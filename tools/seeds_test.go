@@ -41,6 +41,8 @@ var nullsAlike = map[string]string{
 
 var pageDefaults = url.Values{"pageNumber": {"1"}, "pageSize": {"50"}}
 
+const pagingWhy = "pageNumber=1 and pageSize=50 are sent where the sample has none (v1.17: pageSize \"(Required)\", default 50; pages from 1)"
+
 const id = `([0-9a-f-]{12,36})`
 
 var sampleTools = []sampleTool{
@@ -49,15 +51,13 @@ var sampleTools = []sampleTool{
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile$`), tool: "list_sensor_profiles"},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "get_sensor_profile", params: []string{"sensorProfileId"},
 		dropQ: []string{"pageNo", "pageSize", "sort"}, why: "v1.21's details sample pages and sorts one profile: the v1.17 table takes only sensorProfileId, so none is sent"},
-	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `/registry$`), tool: "list_sensor_profile_registries", params: []string{"sensorProfileId"}, addQuery: pageDefaults,
-		why: "pageNumber and pageSize are always sent (v1.17: pageSize \"(Required)\", default 50)"},
-	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `/sensor$`), tool: "list_sensor_profile_sensors", params: []string{"sensorProfileId"}, addQuery: pageDefaults,
-		why: "as above"},
+	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `/registry$`), tool: "list_sensor_profile_registries", params: []string{"sensorProfileId"}, addQuery: pageDefaults, why: pagingWhy},
+	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `/sensor$`), tool: "list_sensor_profile_sensors", params: []string{"sensorProfileId"}, addQuery: pageDefaults, why: pagingWhy},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/associate$`), tool: "list_associable_sensors",
 		wantPath: "/sensorProfile/sensor/associate", addArgs: map[string]any{"sensorProfileType": "Registry"}, addQuery: url.Values{"sensorProfileType": {"Registry"}, "pageNumber": {"1"}, "pageSize": {"50"}},
 		why: "v1.17's section says /sensorProfile/associate; its table and v1.21 say /sensorProfile/sensor/associate with sensorProfileType (v1.17 had only Registry profiles): v1.21 holds"},
 	{method: "DELETE", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "delete_sensor_profile", params: []string{"sensorProfileId"}},
-	{method: "GET", path: regexp.MustCompile(`^/sensors/profile/associate$`), tool: "list_associable_sensor_profiles", addQuery: pageDefaults, why: "as above"},
+	{method: "GET", path: regexp.MustCompile(`^/sensors/profile/associate$`), tool: "list_associable_sensor_profiles", addQuery: pageDefaults, why: pagingWhy},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/sensor/associate$`), tool: "list_associable_sensors", addQuery: url.Values{"pageNumber": {"1"}},
 		dropQ: []string{"pageNo"}, why: "v1.21's sample sends pageNo=0: v1.3 takes only pageNumber (from 1), which is sent instead"},
 	{method: "GET", path: regexp.MustCompile(`^/sensors$`), tool: "list_sensors"},

@@ -28,7 +28,7 @@ var (
 	registryOps = []string{"POST /registry", "PUT /registry/{registryId}", "POST /registry/validate"}
 	scheduleOps = []string{"POST /registry/{registryId}/schedule", "PUT /registry/{registryId}/schedule/{scheduleId}"}
 	str         = `{"type":"string"}`
-	guide       = "the CS API guide (docs.qualys.com, Create/Update/Validate a Registry)"
+	guide       = "the CS API guide (Create/Update/Validate a Registry)"
 )
 
 // Differences lists every difference the test suite found between the
