@@ -99,6 +99,10 @@ func (a *invAPI) withContainer(h func(http.ResponseWriter, *http.Request, *conta
 // sorted by its sort (or defSort).
 func search(w http.ResponseWriter, r *http.Request, docs []map[string]any, defSort string) ([]int, bool) {
 	q := r.URL.Query()
+	if f := unknownQQLField(r); f != "" {
+		badRequest(w, "invalid filter: %q is not a QQL field of this list", f)
+		return nil, false
+	}
 	pred, err := parseQQL(q.Get("filter"))
 	if err != nil {
 		badRequest(w, "invalid filter: %v", err)

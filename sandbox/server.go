@@ -475,6 +475,10 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bool) 
 // filterSort applies the QQL filter and sort to items, through their JSON.
 func filterSort[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bool) {
 	q := r.URL.Query()
+	if f := unknownQQLField(r); f != "" {
+		badRequest(w, "invalid filter: %q is not a QQL field of this list", f)
+		return nil, false
+	}
 	pred, err := parseQQL(q.Get("filter"))
 	if err != nil {
 		badRequest(w, "invalid filter: %v", err)

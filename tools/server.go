@@ -252,6 +252,11 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 		}
 	}
 	if err != nil {
+		if filter, _ := args["filter"].(string); refusal(err) != nil {
+			if help := qqlHelp(t.Name, filter, err.Error()); help != "" {
+				err = fmt.Errorf("%w. %s", err, help)
+			}
+		}
 		return errorResult(err, secrets)
 	}
 	return f.result(noteIgnored(out, t.setByQualys(args)), secrets)

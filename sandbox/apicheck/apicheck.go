@@ -36,6 +36,7 @@ type Validator struct {
 	name    string // the document's file name, for messages
 	paths   []string
 	seedOps []*seedOp
+	samples []Sample
 }
 
 // Error is a request the documents do not allow: Status 400 (a request
@@ -74,6 +75,7 @@ func New(openapiPath, seedsDir string) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.samples = samples
 	if v.seedOps, err = seedOperations(samples); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ type Sample struct {
 	Path   string // under /csapi/v1.3, as sent (IDs and all)
 	Query  url.Values
 	Body   json.RawMessage // nil when the request has none
+	// Response is the sample's answer, where it reads as JSON (some are
+	// cut by the page breaks past repair): nil otherwise.
+	Response json.RawMessage
 }
 
 func (s Sample) String() string { return fmt.Sprintf("%s:%d %s %s", s.File, s.Line, s.Method, s.Path) }
@@ -51,11 +54,38 @@ func ReadSamples(dir string) ([]Sample, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", filepath.Base(f), i+1, err)
 			}
+			s.Response = readResponse(lines, i+1)
 			s.File, s.Line = filepath.Base(f), i+1
 			out = append(out, s)
 		}
 	}
 	return out, nil
+}
+
+// readResponse reads the JSON after the first "Response:" line after
+// line at, before the next curl.
+func readResponse(lines []string, at int) json.RawMessage {
+	for i := at; i < len(lines); i++ {
+		if curlRE.MatchString(lines[i]) {
+			return nil
+		}
+		if strings.HasPrefix(strings.TrimSpace(lines[i]), "Response") {
+			for j := i + 1; j < len(lines) && j < i+5; j++ {
+				if t := strings.TrimSpace(lines[j]); t != "" && t != "```" {
+					if !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+						return nil // "200 OK", "response code 200"
+					}
+					body, err := joinJSON(lines[j:])
+					if err != nil {
+						return nil
+					}
+					return body
+				}
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // text is the rest of a file from a position, line by line.
