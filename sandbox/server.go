@@ -516,10 +516,9 @@ func filterSort[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, 
 	return out, true
 }
 
+// asMap is v as its JSON reads (a map too: its values may be pointers,
+// timestamps or structs that only their JSON shows as QQL sees them).
 func asMap(v any) map[string]any {
-	if m, ok := v.(map[string]any); ok {
-		return m
-	}
 	b, _ := json.Marshal(v)
 	var m map[string]any
 	json.Unmarshal(b, &m)

@@ -135,3 +135,15 @@ func TestRefusedFilterNamesTheQQLFields(t *testing.T) {
 		t.Errorf("a paging refusal got QQL help: %s", msg)
 	}
 }
+
+// A filter on a field the gateway keeps as a pointer or timestamp finds
+// what its JSON shows (profileType was never matched before).
+func TestFilterSeesTheAnswersJSON(t *testing.T) {
+	e := NewEnv(t, EnvOptions{})
+	if n := len(Items(e.OK("list_sensor_profiles", map[string]any{"filter": "profileType:`Registry`"}))); n != 3 {
+		t.Errorf("Registry profiles: %d, want 3 (North and the two of the v1.17 samples)", n)
+	}
+	if n := len(Items(e.OK("list_sensor_profiles", map[string]any{"filter": "created:[2022-11-01 .. 2022-12-01]"}))); n != 1 {
+		t.Errorf("profiles created in November 2022: %d, want 1 (General-test2)", n)
+	}
+}

@@ -192,6 +192,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
+		server.WithCompletions(), // prompt arguments and resource IDs, from their values or a list call
+		server.WithPromptCompletionProvider(completer{f}),
+		server.WithResourceCompletionProvider(completer{f}),
 		server.WithRecovery(),
 		server.WithInstructions(Instructions),
 	)
