@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 )
 
@@ -177,5 +179,69 @@ func TestAllProblemsInOneAnswer(t *testing.T) {
 	}
 	if e.SB.Total() != before {
 		t.Errorf("%d request(s) reached the sandbox", e.SB.Total()-before)
+	}
+}
+
+// nullPaths are the paths (a.b[].c) of v's null values.
+func nullPaths(v any, path string) []string {
+	var out []string
+	switch x := v.(type) {
+	case nil:
+		out = append(out, path)
+	case map[string]any:
+		for k, e := range x {
+			out = append(out, nullPaths(e, strings.TrimPrefix(path+"."+k, "."))...)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, nullPaths(e, path+"[]")...)
+		}
+	}
+	return out
+}
+
+// Hand-written cases for the nested write tools, end to end: nulls at
+// optional positions inside objects and arrays of objects are taken as
+// not given, the call succeeds, and no null reaches Qualys.
+func TestNestedNullsEndToEnd(t *testing.T) {
+	e := NewEnv(t, EnvOptions{})
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"create_sensor_profile", map[string]any{"profileName": "nulls", "profileType": "General", "description": nil, "associatedRegistryIds": nil,
+			"associatedSensorIds": []any{"88db9156-6c9e-45cc-8fce-11b889bb76b4"},
+			"config": map[string]any{"weeklyInactiveWindowSchedules": []any{map[string]any{"repeatOnDays": []any{"SUNDAY"}, "allDayToggle": true, "startTime": nil, "endTime": nil}},
+				"vulnerabilityManagement": map[string]any{"scanningPolicy": nil, "containerScanningInterval": 48, "imageExclusionRegexList": nil},
+				"performanceManagement":   nil}}},
+		{"update_sensor_profile", map[string]any{"sensorProfileId": sandbox.GeneralProfileID, "description": nil, "config": map[string]any{"performanceManagement": map[string]any{"logSecurityLevel": nil, "maxLogFileSize": 20}}}},
+		{"create_registry", map[string]any{"registryType": "V2-Private", "registryUri": "https://nulls.example", "registryName": "nulls", "dockerHubOrgName": nil,
+			"credentialType": "BasicAuth", "credential": map[string]any{"username": "u", "password": "nulls-pass-91", "accessToken": nil}, "aws": nil, "sensorProfileId": nil}},
+		{"update_registry", map[string]any{"registryId": sandbox.AzureRegistryID, "registryName": "azure-nulls", "credential": nil, "acr": nil, "gcp": nil}},
+		{"create_registry_schedule", map[string]any{"registryId": sandbox.AzureRegistryID, "onDemand": true, "name": nil, "schedule": nil, "forceScan": nil,
+			"filters": []any{map[string]any{"days": nil, "repoTags": []any{map[string]any{"repo": "azuretest", "tag": nil}}}}, "additionalFilters": nil}},
+		{"update_registry_schedule", map[string]any{"registryId": sandbox.AzureRegistryID, "scheduleId": sandbox.CreatedScheduleID, "name": "renamed", "schedule": nil,
+			"filters": []any{map[string]any{"days": nil, "repoTags": []any{map[string]any{"repo": "azuretest", "tag": nil}}}}, "additionalFilters": nil, "scheduleIntervalInDays": nil}},
+	} {
+		given := nullPaths(c.args, "")
+		before := len(e.SB.Requests())
+		e.OK(c.tool, c.args)
+		for _, r := range e.SB.Requests()[before:] {
+			var body any
+			if r.Method == "GET" || json.Unmarshal(r.Body, &body) != nil {
+				continue
+			}
+			for _, p := range nullPaths(body, "") {
+				if slices.Contains(given, p) {
+					t.Errorf("%s: the null given at %s reached Qualys: %s %s %s", c.tool, p, r.Method, r.Path, r.Body)
+				}
+			}
+		}
+	}
+	// null took nothing away: the schedule kept its 06:55 and 7-day interval
+	for _, s := range Items(e.OK("list_registry_schedules", map[string]any{"registryId": sandbox.AzureRegistryID})) {
+		if s["scheduleUuid"] == sandbox.CreatedScheduleID && (s["name"] != "renamed" || s["schedule"] != "06:55" || s["scheduleIntervalInDays"] != float64(7)) {
+			t.Errorf("the updated schedule: %v", s)
+		}
 	}
 }
