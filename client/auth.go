@@ -17,9 +17,9 @@ import (
 // tokenSource caches the JWT and renews it before it expires, one renewal
 // at a time however many calls wait.
 type tokenSource struct {
-	sem   chan struct{} // a lock that honours the caller's context
-	fetch func(context.Context) (string, error)
-	fixed string // QUALYS_TOKEN, used until it is refused
+	sem    chan struct{} // a lock that honours the caller's context
+	fetch  func(context.Context) (string, error)
+	fixed  string       // QUALYS_TOKEN, used until it is refused
 	shared *sharedToken // nil: this process logs in by itself
 
 	token string
