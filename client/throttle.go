@@ -36,7 +36,9 @@ var Limits = map[string]int{
 	"other":     1000, // /registry, /sensors and the rest
 }
 
-func endpointClass(path string) string {
+// EndpointClass is the class of a path under the base path whose limit it
+// counts against.
+func EndpointClass(path string) string {
 	switch {
 	case path == "/images/list" || path == "/containers/list":
 		return "bulk-list"
@@ -94,7 +96,7 @@ func newThrottle(shared state.Store, overrides map[string]int, account string, h
 
 // wait blocks until the path's class has a request left in its window.
 func (t *throttle) wait(ctx context.Context, path string) error {
-	class := endpointClass(path)
+	class := EndpointClass(path)
 	key := "throttle:" + t.account + ":" + class
 	for {
 		w := t.take(ctx, key, t.limits[class])

@@ -25,7 +25,7 @@ func TestEndpointClasses(t *testing.T) {
 		"/images/list": "bulk-list", "/containers/list": "bulk-list", "/images/abc/vuln": "inventory",
 		"/containers": "inventory", "/registry/x/schedule": "other", "/sensors": "other", "/sensorProfile": "other",
 	} {
-		if got := endpointClass(path); got != want {
+		if got := EndpointClass(path); got != want {
 			t.Errorf("%s: %s, want %s", path, got, want)
 		}
 	}
