@@ -148,6 +148,8 @@ type factory struct {
 	guard  *guard
 	log    *slog.Logger
 	audit  func(t *Tool, c *Ctx, event, outcome, detail string)
+	// sessions keeps stateful HTTP sessions in a shared store; nil: in process
+	sessions *sharedSessions
 }
 
 // Server is the assembled MCP server and what it serves.
@@ -183,18 +185,22 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger}
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, sessions: newSharedSessions(o.State, o.Logger)}
 	if f.audit, err = newAudit(o.AuditPath); err != nil {
 		return nil, err
 	}
-	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
+	mcpOpts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions(Instructions),
-	)
+	}
+	if f.sessions != nil {
+		mcpOpts = append(mcpOpts, server.WithHooks(f.sessions.hooks()))
+	}
+	s := server.NewMCPServer("qualys-cs-mcp", o.Version, mcpOpts...)
 	for i := range chosen {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))

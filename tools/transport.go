@@ -119,7 +119,11 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return err
 	}
-	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, streamOptions(o.Stateless)...)
+	streamOpts := streamOptions(o.Stateless)
+	if !o.Stateless && s.f.sessions != nil {
+		streamOpts = append(streamOpts, s.f.sessions.options()...)
+	}
+	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, streamOpts...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", guardHTTP(mcpHTTP, o))
