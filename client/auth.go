@@ -88,7 +88,7 @@ func (a *tokenSource) renew(ctx context.Context, refused string) (string, error)
 // fails, or the holder is slow, this replica logs in alone.
 func (a *tokenSource) refresh(ctx context.Context, refused string) (string, error) {
 	s := a.shared
-	if s == nil {
+	if s == nil || s.health.resting() {
 		return a.login(ctx)
 	}
 	deadline := time.Now().Add(authLockWait)
@@ -98,7 +98,7 @@ func (a *tokenSource) refresh(ctx context.Context, refused string) (string, erro
 		}
 		unlock, held, err := s.store.Lock(ctx, s.lockKey, authLockTTL)
 		if err != nil {
-			s.health.failed("this replica logs in to Qualys by itself", err)
+			s.health.fail("this replica logs in to Qualys by itself", err)
 			return a.login(ctx)
 		}
 		if held {
@@ -198,7 +198,7 @@ type sealedToken struct {
 func (s *sharedToken) load(ctx context.Context) (string, time.Time, bool) {
 	raw, ok, err := s.store.Get(ctx, s.key)
 	if err != nil {
-		s.health.failed("this replica logs in to Qualys by itself", err)
+		s.health.fail("this replica logs in to Qualys by itself", err)
 		return "", time.Time{}, false
 	}
 	n := s.aead.NonceSize()
@@ -218,6 +218,6 @@ func (s *sharedToken) save(ctx context.Context, tok string, exp time.Time) {
 	iv := make([]byte, s.aead.NonceSize())
 	rand.Read(iv)
 	if err := s.store.Put(ctx, s.key, s.aead.Seal(iv, iv, plain, []byte(s.key)), time.Until(exp)); err != nil {
-		s.health.failed("the token this replica got is not shared", err)
+		s.health.fail("the token this replica got is not shared", err)
 	}
 }

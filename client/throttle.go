@@ -110,14 +110,14 @@ func (t *throttle) wait(ctx context.Context, path string) error {
 }
 
 func (t *throttle) take(ctx context.Context, key string, limit int) time.Duration {
-	if t.shared != nil {
+	if t.shared != nil && !t.health.resting() {
 		w, err := t.shared.Take(ctx, key, limit, Window)
 		if err == nil {
 			t.health.ok()
 			return w
 		}
 		if ctx.Err() == nil {
-			t.health.failed("rate limits counted on this replica alone until it returns", err)
+			t.health.fail("rate limits counted on this replica alone until it returns", err)
 		}
 	}
 	w, _ := t.local.Take(ctx, key, limit, Window)
@@ -125,21 +125,33 @@ func (t *throttle) take(ctx context.Context, key string, limit int) time.Duratio
 }
 
 // storeHealth logs a shared store's failures (at most once per half
-// minute) and its return.
+// minute) and its return. After a failure the store rests a moment, so
+// that a slow store does not make every read wait for its timeout.
 type storeHealth struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	down bool
-	last time.Time
+	log      *slog.Logger
+	mu       sync.Mutex
+	down     bool
+	warned   time.Time
+	failedAt time.Time
 }
 
-func (h *storeHealth) failed(consequence string, err error) {
+// storeRest is how long a failed store is left alone before it is tried again.
+const storeRest = 2 * time.Second
+
+func (h *storeHealth) resting() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.down && time.Since(h.last) < 30*time.Second {
+	return h.down && time.Since(h.failedAt) < storeRest
+}
+
+func (h *storeHealth) fail(consequence string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failedAt = time.Now()
+	if h.down && time.Since(h.warned) < 30*time.Second {
 		return
 	}
-	h.down, h.last = true, time.Now()
+	h.down, h.warned = true, time.Now()
 	h.log.Warn("shared state store unavailable: "+consequence, "error", err.Error())
 }
 

@@ -130,6 +130,12 @@ func TestThrottleSharedAndFallback(t *testing.T) {
 	if err := mr.Restart(); err != nil {
 		t.Fatal(err)
 	}
+	if b.wait(ctx, "/sensors"); strings.Count(logs.String(), "level=WARN") != 1 {
+		t.Fatal("the store was tried again at once while resting")
+	}
+	health.mu.Lock()
+	health.failedAt = time.Time{} // its rest after the failure is over
+	health.mu.Unlock()
 	// back on the shared count, which Redis kept (3 in the window): held,
 	// where this replica's own count (1) would have let it through
 	short2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -219,5 +225,33 @@ func TestSharedLogin(t *testing.T) {
 	alone := New(Config{Gateway: u, Username: "u", Password: "p", State: open(), StateKey: key})
 	if _, err := alone.Do(context.Background(), Call{Method: "GET", Path: "/sensors"}); err != nil {
 		t.Fatalf("with the store down: %v", err)
+	}
+}
+
+// failingStore is a shared store whose every Take fails, counting them.
+type failingStore struct {
+	state.Store
+	takes atomic.Int32
+}
+
+func (f *failingStore) Take(context.Context, string, int, time.Duration) (time.Duration, error) {
+	f.takes.Add(1)
+	return 0, state.ErrUnavailable
+}
+
+// After a failure the store rests: a slow or dead store costs one read its
+// timeout, not every read.
+func TestThrottleRestsAFailedStore(t *testing.T) {
+	f := &failingStore{Store: state.NewRedis(&redis.Options{Addr: "127.0.0.1:1"})}
+	defer f.Close()
+	health := &storeHealth{log: slog.New(slog.DiscardHandler)}
+	th := newThrottle(f, nil, "acct", health) // Shared, as the Redis it wraps
+	for i := 0; i < 5; i++ {
+		if err := th.wait(context.Background(), "/sensors"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.takes.Load(); n != 1 {
+		t.Fatalf("the failed store was asked %d times in its rest, want 1", n)
 	}
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -246,5 +247,31 @@ func TestOpen(t *testing.T) {
 	defer s.Close()
 	if ok, err := s.Claim(context.Background(), "k2", time.Minute); !ok || err != nil {
 		t.Fatalf("claim: %v %v", ok, err)
+	}
+}
+
+// A Redis that accepts connections but never answers (overloaded, or
+// paused) fails each operation with ErrUnavailable after its timeout,
+// instead of holding the call.
+func TestRedisSlow(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	r := NewRedis(&redis.Options{Addr: ln.Addr().String()})
+	defer r.Close()
+	ok, err := r.Claim(context.Background(), "x", time.Minute)
+	if ok || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("claim on a silent redis: %v %v", ok, err)
 	}
 }
