@@ -259,7 +259,7 @@ type confirmer struct {
 }
 
 func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	fmt.Fprintln(c.term.err, req.Params.Message)
+	fmt.Fprintln(c.term.err, tools.Printable(req.Params.Message)) // its values are quoted; nothing else can act on the terminal
 	decline := func(why string) (*mcp.ElicitationResult, error) {
 		c.declined = why
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil

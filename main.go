@@ -37,7 +37,8 @@ func run(args []string) error {
 		toolsets   = fs.String("toolsets", tools.DefaultToolsets, "comma-separated toolsets to offer, or all")
 		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
-		fallback   = fs.String("confirm-fallback", "token", "for clients without elicitation: token or deny")
+		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
+		confirmTTL = fs.Duration("confirm-ttl", tools.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
 		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
@@ -70,7 +71,7 @@ func run(args []string) error {
 
 	opts := tools.Options{
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
-		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
 	}
 	if sub == subcmdTools {
@@ -104,6 +105,8 @@ func run(args []string) error {
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
+	} else if *fallback == string(tools.FallbackToken) {
+		logger.Warn("--confirm-fallback token: for clients that cannot ask the user, the model confirms destructive tools by itself with the token; no human is needed")
 	}
 	srv, err := tools.NewServer(client.New(cfg), opts)
 	if err != nil {

@@ -300,7 +300,11 @@ func TestSecretsCanary(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
 			wire := &syncBuffer{}
-			e := NewEnv(t, EnvOptions{Elicit: mode.elicit, Protocol: mode.protocol, Wire: wire, Flags: []string{"--audit-log", audit, "--log-level", "debug"}})
+			flags := []string{"--audit-log", audit, "--log-level", "debug"}
+			if mode.elicit == NoElicitation {
+				flags = append(flags, tokenFlags...)
+			}
+			e := NewEnv(t, EnvOptions{Elicit: mode.elicit, Protocol: mode.protocol, Wire: wire, Flags: flags})
 			logs := mode.protocol != "" // the newest protocol has no logging/setLevel
 			if logs {
 				if err := e.S.SetLoggingLevel(t.Context(), &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil {

@@ -27,7 +27,7 @@ func TestRedisReplicas(t *testing.T) {
 	gw := newCountingGateway(t, sb)
 	limits := map[string]int{"bulk-list": 6, "inventory": 10}
 	rs := startReplicas(t, 3, gw.URL,
-		[]string{"--stateless", "--state", rdb.URL(), "--rate-limits", "bulk-list=6,inventory=10"},
+		[]string{"--stateless", "--state", rdb.URL(), "--rate-limits", "bulk-list=6,inventory=10", "--confirm-fallback", "token"},
 		[]string{"QUALYS_MCP_STATE_KEY=e2e-shared-key"})
 	if logs := rs.Logs(); strings.Count(logs, "state store") < 3 || !strings.Contains(logs, "store=\"redis redis://127.0.0.1:") {
 		t.Fatalf("the start-up log does not say which store is used: %s", logs)
@@ -105,6 +105,42 @@ func TestRedisReplicas(t *testing.T) {
 			InputResponses: mcp.InputResponseMap{"confirm": &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}}}, "already used")
 	})
 
+	t.Run("a page approval is decided and used once across replicas", func(t *testing.T) {
+		wire := &syncBuffer{}
+		var pages []string
+		lb := Dial(t, rs.LB, EnvOptions{Sandbox: sb, Wire: wire, Client: func(o *mcp.ClientOptions) {
+			o.Capabilities = &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapabilities{URL: &mcp.URLElicitationCapabilities{}}}
+			o.ElicitationHandler = func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				// the user confirms on another replica's copy of the page
+				other := otherReplica(t, rs, req.Params.URL)
+				decideOnPage(t, other, "confirm")
+				pages = append(pages, req.Params.URL, other)
+				return &mcp.ElicitResult{Action: "accept"}, nil
+			}
+		}})
+		args := map[string]any{"registryId": sandbox.AzureRegistryID}
+		deletes := sb.Count("DELETE", "")
+		lb.OK("delete_registry", args)
+		if len(pages) != 2 || sb.Count("DELETE", "") != deletes+1 {
+			t.Fatalf("confirmed on a page, not deleted once: pages %v, deletes %d", pages, sb.Count("DELETE", "")-deletes)
+		}
+		for _, page := range append(pages, otherReplica(t, rs, pages[1])) { // the decision is taken once, wherever
+			if _, _, csrf := getPage(t, page); csrf != "" {
+				t.Fatalf("%s still offers its form after the decision", page)
+			}
+		}
+		m := regexp.MustCompile(`"requestState":"([^"]+)"`).FindStringSubmatch(wire.String())
+		if m == nil {
+			t.Fatalf("no request state on the wire")
+		}
+		newest := rs.Dial(t, EnvOptions{Sandbox: sb})
+		refusedOnEveryReplica(t, newest, &mcp.CallToolParams{Name: "delete_registry", Arguments: args, RequestState: m[1],
+			InputResponses: mcp.InputResponseMap{"confirm": &mcp.ElicitResult{Action: "accept"}}}, "already used")
+		if sb.Count("DELETE", "") != deletes+1 {
+			t.Fatal("a replayed page approval deleted again")
+		}
+	})
+
 	t.Run("an approval key is claimed once across replicas", func(t *testing.T) {
 		// the page approvals of the guard use the same Store.Claim: one
 		// client per replica, all at once, exactly one wins
@@ -117,7 +153,7 @@ func TestRedisReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if ok, err := s.Claim(context.Background(), "approval:e2e-page", time.Minute); ok && err == nil {
+				if ok, err := s.Claim(context.Background(), "approval-used:e2e-page", time.Minute); ok && err == nil {
 					wins.Add(1)
 				}
 			}()
@@ -130,6 +166,7 @@ func TestRedisReplicas(t *testing.T) {
 
 	t.Run("redis down: destructive calls refused, reads go on; back: calls succeed", func(t *testing.T) {
 		dockerReg := map[string]any{"registryId": sandbox.DockerRegistryID}
+		before := sb.Count("DELETE", "")
 		rdb.stop()
 		for _, e := range direct {
 			e.OK("list_sensor_profiles", map[string]any{}) // reads: the local throttle
@@ -146,7 +183,17 @@ func TestRedisReplicas(t *testing.T) {
 		if txt := lb.Fail("delete_registry", dockerReg); !strings.Contains(txt, "state store is unavailable") {
 			t.Fatalf("an elicitation with redis down: %s", txt)
 		}
-		if n := sb.Count("DELETE", "/registry"); n != 0 {
+		paged := Dial(t, rs.LB, EnvOptions{Sandbox: sb, Client: func(o *mcp.ClientOptions) {
+			o.Capabilities = &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapabilities{URL: &mcp.URLElicitationCapabilities{}}}
+			o.ElicitationHandler = func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				t.Error("a confirmation page was offered with redis down")
+				return &mcp.ElicitResult{Action: "cancel"}, nil
+			}
+		}})
+		if txt := paged.Fail("delete_registry", dockerReg); !strings.Contains(txt, "state store is unavailable") {
+			t.Fatalf("a page confirmation with redis down: %s", txt)
+		}
+		if n := sb.Count("DELETE", "") - before; n != 0 {
 			t.Fatalf("%d deletions reached the gateway with redis down", n)
 		}
 		direct[2].OK("get_registry", dockerReg)

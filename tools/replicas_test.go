@@ -204,3 +204,17 @@ func refusedOnEveryReplica(t testing.TB, replicas []*Env, params *mcp.CallToolPa
 		}
 	}
 }
+
+// otherReplica is link (a confirmation page) on the next replica.
+func otherReplica(t testing.TB, rs *replicaSet, link string) string {
+	t.Helper()
+	for i, ep := range rs.Endpoints {
+		base := strings.TrimSuffix(ep, "/mcp")
+		if strings.HasPrefix(link, base+"/") {
+			next := strings.TrimSuffix(rs.Endpoints[(i+1)%len(rs.Endpoints)], "/mcp")
+			return next + strings.TrimPrefix(link, base)
+		}
+	}
+	t.Fatalf("%s is on no replica", link)
+	return ""
+}

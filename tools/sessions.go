@@ -54,11 +54,11 @@ func newSharedSessions(store state.Store, log *slog.Logger) *sharedSessions {
 	return &sharedSessions{store: store, log: log}
 }
 
-// options replace mcp-go's in-process session state with the shared one.
+// options replace mcp-go's in-process session state with the shared one;
+// restore, the HTTP context function, brings a session's settings along.
 func (s *sharedSessions) options() []server.StreamableHTTPOption {
 	opts := []server.StreamableHTTPOption{
 		server.WithSessionIdManagerResolver(sessionResolver{s}),
-		server.WithHTTPContextFunc(s.restore),
 	}
 	if r, ok := s.store.(*state.Redis); ok {
 		opts = append(opts, server.WithEventStore(&redisEventStore{rdb: r.Client(), maxBytes: eventStoreBytes, ttl: sessionIdleTTL, sessions: s}))

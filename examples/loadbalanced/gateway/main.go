@@ -2,7 +2,7 @@
 // a loopback port, so that the replicas of the load-balanced example share
 // one gateway as they would share Qualys: they log in to it and are
 // throttled as against the real API. GET /stats says how many /auth and API
-// requests reached it.
+// requests reached it, and how many deletions.
 package main
 
 import (
@@ -26,7 +26,7 @@ func main() {
 	sb := sandbox.New(sandbox.Options{}) // user sandbox, password sandbox
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "auth=%d api=%d\n", sb.AuthCalls(), sb.Total())
+		fmt.Fprintf(w, "auth=%d api=%d delete=%d\n", sb.AuthCalls(), sb.Total(), sb.Count(http.MethodDelete, ""))
 	})
 	mux.Handle("/", sb.Handler())
 	log.Printf("emulated gateway on http://%s (user sandbox, password sandbox)", *listen)
