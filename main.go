@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -28,7 +29,8 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("qualys-cs-mcp", flag.ContinueOnError)
-	fs.Usage = usage(fs)
+	fs.SetOutput(io.Discard) // parseArgs prints --help on stdout; main prints errors on stderr
+	fs.Usage = func() {}
 	var (
 		useSandbox = fs.Bool("sandbox", false, "serve the tools from an embedded emulated CS gateway (no Qualys account needed)")
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")

@@ -200,8 +200,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		return nil, err
 	}
 	mcpOpts := []server.ServerOption{
+		// Elicitation is a client capability: the guard asks clients that
+		// declare it, and the server advertises nothing for it.
 		server.WithToolCapabilities(false),
-		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
@@ -215,6 +216,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))
 	}
+	f.addResources(s, chosen)
 	prompts.Register(s)
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
