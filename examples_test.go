@@ -6,19 +6,24 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // envNames lists the environment variables the binary reads.
 func envNames(t *testing.T) []string {
 	t.Helper()
 	files, _ := filepath.Glob("client/*.go")
+	more, _ := filepath.Glob("client/*/*.go")
+	files = append(files, more...)
 	files = append(files, "main.go", "cli.go")
 	re := regexp.MustCompile(`(?i)getenv\("(QUALYS_[A-Z0-9_]+)"\)`)
 	var names []string
@@ -168,6 +173,8 @@ func TestClientExamples(t *testing.T) {
 				t.Errorf("%s: no password input prompt", f)
 			}
 			seen += len(cfg.Servers)
+		case "loadbalanced":
+			seen += c.loadBalanced(f)
 		case "claude-code.sh":
 			if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
 				t.Fatalf("%s: %v: %s", f, err, out)
@@ -226,6 +233,48 @@ func (c checker) claudeCodeLines(path, text string) int {
 		c.args(path, cmd[1:])
 	}
 	return n
+}
+
+// loadBalanced checks the load-balanced example: the script parses, and
+// the replicas of the script and of compose.yaml use only flags and
+// variables the binary has.
+func (c checker) loadBalanced(dir string) int {
+	script := filepath.Join(dir, "run.sh")
+	if out, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
+		c.t.Fatalf("%s: %v: %s", script, err, out)
+	}
+	b, _ := os.ReadFile(script)
+	m := regexp.MustCompile(`"\$dir/qualys-cs-mcp" (.*) 2>`).FindStringSubmatch(string(b))
+	if m == nil {
+		c.t.Fatalf("%s: no replica command found", script)
+	}
+	c.args(script, shellWords(m[1]))
+	env := map[string]string{}
+	for _, v := range regexp.MustCompile(`(QUALYS_[A-Z_]+)=`).FindAllStringSubmatch(string(b), -1) {
+		env[v[1]] = ""
+	}
+	c.vars(script, env)
+
+	compose := filepath.Join(dir, "compose.yaml")
+	b, _ = os.ReadFile(compose)
+	cm := regexp.MustCompile(`(?m)^  command: (\[.*\])$`).FindStringSubmatch(string(b))
+	var args []string
+	if cm == nil || json.Unmarshal([]byte(cm[1]), &args) != nil {
+		c.t.Fatalf("%s: no replica command found", compose)
+	}
+	c.args(compose, args)
+	env = map[string]string{}
+	for _, v := range regexp.MustCompile(`(?m)^    (QUALYS_[A-Z_]+):`).FindAllStringSubmatch(string(b), -1) {
+		env[v[1]] = ""
+	}
+	if len(env) < 6 {
+		c.t.Fatalf("%s: found only %v", compose, env)
+	}
+	c.vars(compose, env)
+	if strings.Contains(string(b), "QUALYS_PASSWORD:") || strings.Contains(string(b), "STATE_PASSWORD:") {
+		c.t.Errorf("%s: a password is written into the file; use a _FILE variable and a secret", compose)
+	}
+	return 2
 }
 
 // shellWords splits a line as the shell would, for quotes only.
@@ -326,5 +375,40 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 		if !strings.Contains(string(readme), "`--"+flag) {
 			t.Errorf("README.md does not document --%s", flag)
 		}
+	}
+}
+
+// The load-balanced example runs here: redis-server, the emulated gateway,
+// three replicas and the balancer on loopback, and its --check behaves as
+// one service (a token used once across replicas, one login).
+func TestLoadBalancedExample(t *testing.T) {
+	for _, bin := range []string{"redis-server", "curl"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s is not installed (.ci/run installs redis-server): skipping the load-balanced example", bin)
+		}
+	}
+	var ports []string
+	var listeners []net.Listener
+	for i := 0; i < 6; i++ { // free loopback ports (held until all are picked)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listeners = append(listeners, ln)
+		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	closeAll := func() {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+	}
+	defer closeAll()
+	cmd := exec.Command("bash", "examples/loadbalanced/run.sh", "--check")
+	cmd.Env = append(os.Environ(), "REDIS_PORT="+ports[0], "GATEWAY_PORT="+ports[1], "LB_PORT="+ports[2], "REPLICA_PORTS="+strings.Join(ports[3:], " "))
+	cmd.WaitDelay = 10 * time.Second
+	closeAll()
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "load-balanced example: OK") {
+		t.Fatalf("run.sh --check: %v\n%s", err, out)
 	}
 }

@@ -49,6 +49,8 @@ func run(args []string) error {
 		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
+		stateURL   = fs.String("state", "", "where replicas share state: redis://HOST:PORT/DB or rediss://... (password from QUALYS_MCP_STATE_PASSWORD[_FILE]; default: in memory, also QUALYS_MCP_STATE_URL)")
+		rateLimits = fs.String("rate-limits", "", "requests per 60 s per endpoint class, for subscriptions whose limits differ: class=N,... (classes: bulk-list 120, inventory 5000, other 1000)")
 	)
 	go tools.All() // build the catalogue's schemas while the rest starts up
 	sub, pos, err := parseArgs(fs, args)
@@ -77,6 +79,14 @@ func run(args []string) error {
 	if sub == subcmdTools {
 		return listTools(os.Stdout, opts)
 	}
+	limits, err := client.ParseRateLimits(*rateLimits)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if opts.State, err = tools.OpenState(ctx, *stateURL, os.Getenv, logger); err != nil {
+		return err
+	}
+	defer opts.State.Close()
 	var cfg client.Config
 	if *useSandbox {
 		sb := sandbox.New(sandbox.Options{Validate: sandboxValidator()})
@@ -93,6 +103,7 @@ func run(args []string) error {
 		return err
 	}
 	cfg.UserAgent, cfg.Timeout = "qualys-cs-mcp/"+version, *timeout
+	cfg.RateLimits, cfg.State, cfg.StateKey, cfg.Logger = limits, opts.State, opts.StateKeys[0], logger
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")

@@ -2,19 +2,25 @@ package client
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
 // tokenSource caches the JWT and renews it before it expires, one renewal
 // at a time however many calls wait.
 type tokenSource struct {
-	sem   chan struct{} // a lock that honours the caller's context
-	fetch func(context.Context) (string, error)
-	fixed string // QUALYS_TOKEN, used until it is refused
+	sem    chan struct{} // a lock that honours the caller's context
+	fetch  func(context.Context) (string, error)
+	fixed  string       // QUALYS_TOKEN, used until it is refused
+	shared *sharedToken // nil: this process logs in by itself
 
 	token string
 	exp   time.Time
@@ -35,12 +41,16 @@ func (a *tokenSource) lock(ctx context.Context) error {
 
 func (a *tokenSource) unlock() { <-a.sem }
 
-func (a *tokenSource) fresh() bool {
-	if a.token == "" {
+func (a *tokenSource) fresh() bool { return fresh(a.token, a.exp) }
+
+// fresh reports whether a token is still good for a while: renewed within
+// the last tenth of its life (at most 5 minutes) before it expires.
+func fresh(token string, exp time.Time) bool {
+	if token == "" {
 		return false
 	}
-	margin := min(5*time.Minute, time.Until(a.exp)/10)
-	return time.Now().Add(max(margin, 0)).Before(a.exp)
+	margin := min(5*time.Minute, time.Until(exp)/10)
+	return time.Now().Add(max(margin, 0)).Before(exp)
 }
 
 func (a *tokenSource) get(ctx context.Context) (string, error) {
@@ -57,7 +67,7 @@ func (a *tokenSource) get(ctx context.Context) (string, error) {
 	if a.fresh() {
 		return a.token, nil
 	}
-	return a.refresh(ctx)
+	return a.refresh(ctx, "")
 }
 
 // renew replaces a token Qualys refused, unless another caller already did.
@@ -69,10 +79,59 @@ func (a *tokenSource) renew(ctx context.Context, refused string) (string, error)
 	if a.token != refused && a.fresh() {
 		return a.token, nil
 	}
-	return a.refresh(ctx)
+	return a.refresh(ctx, refused)
 }
 
-func (a *tokenSource) refresh(ctx context.Context) (string, error) {
+// refresh gets a new token. With a shared store the replicas log in once
+// per token life: the one holding a short lock calls /auth and stores the
+// token (encrypted); the others wait briefly and read it. When the store
+// fails, or the holder is slow, this replica logs in alone.
+func (a *tokenSource) refresh(ctx context.Context, refused string) (string, error) {
+	s := a.shared
+	if s == nil || s.health.resting() {
+		return a.login(ctx)
+	}
+	deadline := time.Now().Add(authLockWait)
+	for {
+		if a.adopt(ctx, refused) {
+			return a.token, nil
+		}
+		unlock, held, err := s.store.Lock(ctx, s.lockKey, authLockTTL)
+		if err != nil {
+			s.health.fail("this replica logs in to Qualys by itself", err)
+			return a.login(ctx)
+		}
+		if held {
+			defer unlock()
+			if a.adopt(ctx, refused) { // the previous holder just stored one
+				return a.token, nil
+			}
+			tok, err := a.login(ctx)
+			if err == nil {
+				s.save(ctx, tok, a.exp)
+			}
+			return tok, err
+		}
+		if time.Now().After(deadline) {
+			return a.login(ctx)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+}
+
+// adopt takes the shared token, unless it is the refused one or stale.
+func (a *tokenSource) adopt(ctx context.Context, refused string) bool {
+	tok, exp, ok := a.shared.load(ctx)
+	if !ok || tok == refused || !fresh(tok, exp) {
+		return false
+	}
+	a.token, a.exp = tok, exp
+	return true
+}
+
+func (a *tokenSource) login(ctx context.Context) (string, error) {
 	a.calls.Add(1)
 	tok, err := a.fetch(ctx)
 	if err != nil {
@@ -99,4 +158,66 @@ func expiry(jwt string) time.Time {
 		}
 	}
 	return time.Now().Add(DefaultTokenLife)
+}
+
+const (
+	authLockTTL  = 30 * time.Second // longest a login may hold the others
+	authLockWait = 10 * time.Second // how long the others wait for it
+)
+
+// sharedToken is the JWT kept in the shared store, sealed with AES-GCM
+// under the state key: the store never holds it in clear.
+type sharedToken struct {
+	store   state.Store
+	aead    cipher.AEAD
+	key     string // "jwt:<account>"
+	lockKey string
+	health  *storeHealth
+}
+
+func newSharedToken(store state.Store, stateKey []byte, account string, health *storeHealth) *sharedToken {
+	if store == nil || !store.Shared() || len(stateKey) == 0 {
+		return nil
+	}
+	block, err := aes.NewCipher(stateKey)
+	if err != nil {
+		return nil
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil
+	}
+	return &sharedToken{store: store, aead: aead, key: "jwt:" + account, lockKey: "auth:" + account, health: health}
+}
+
+type sealedToken struct {
+	Token string `json:"t"`
+	Exp   int64  `json:"e"`
+}
+
+func (s *sharedToken) load(ctx context.Context) (string, time.Time, bool) {
+	raw, ok, err := s.store.Get(ctx, s.key)
+	if err != nil {
+		s.health.fail("this replica logs in to Qualys by itself", err)
+		return "", time.Time{}, false
+	}
+	n := s.aead.NonceSize()
+	if !ok || len(raw) < n {
+		return "", time.Time{}, false
+	}
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(s.key))
+	var st sealedToken
+	if err != nil || json.Unmarshal(plain, &st) != nil { // another key (a rotation): log in afresh
+		return "", time.Time{}, false
+	}
+	return st.Token, time.Unix(st.Exp, 0), true
+}
+
+func (s *sharedToken) save(ctx context.Context, tok string, exp time.Time) {
+	plain, _ := json.Marshal(sealedToken{Token: tok, Exp: exp.Unix()})
+	iv := make([]byte, s.aead.NonceSize())
+	rand.Read(iv)
+	if err := s.store.Put(ctx, s.key, s.aead.Seal(iv, iv, plain, []byte(s.key)), time.Until(exp)); err != nil {
+		s.health.fail("the token this replica got is not shared", err)
+	}
 }

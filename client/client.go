@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -76,14 +77,20 @@ func New(cfg Config) *Client {
 	if cfg.Transport != nil {
 		h.SetTransport(cfg.Transport)
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	health := &storeHealth{log: cfg.Logger}
+	account := cfg.account()
 	c := &Client{
 		cfg:    cfg,
 		http:   h,
-		limits: newThrottle(),
+		limits: newThrottle(cfg.State, cfg.RateLimits, account, health),
 		slots:  make(chan struct{}, 16),
 		base:   cfg.Gateway.String() + BasePath,
 	}
-	c.auth = &tokenSource{sem: make(chan struct{}, 1), fetch: c.login, fixed: cfg.Token}
+	c.auth = &tokenSource{sem: make(chan struct{}, 1), fetch: c.login, fixed: cfg.Token,
+		shared: newSharedToken(cfg.State, cfg.StateKey, account, health)}
 	return c
 }
 

@@ -4,8 +4,12 @@
 package client
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
 // BasePath is where the CS API v1.3 lives under a gateway.
@@ -53,6 +59,30 @@ type Config struct {
 	Unthrottled bool
 	// Transport replaces the HTTP transport (the in-process sandbox).
 	Transport http.RoundTripper
+	// RateLimits replace the published limits of the classes they name
+	// (requests per 60 s; --rate-limits).
+	RateLimits map[string]int
+	// State, when shared (Redis), holds the rate-limit counts and the JWT
+	// for every replica; StateKey (32 bytes) seals the JWT there.
+	State    state.Store
+	StateKey []byte
+	Logger   *slog.Logger // warnings about the shared store; nil: none
+}
+
+// account names the Qualys account in shared keys: an HMAC of the gateway
+// and user under the state key, so a key reveals neither.
+func (c Config) account() string {
+	who := "user:" + c.Username
+	if c.Username == "" {
+		who = "token:" + c.Token
+	}
+	host := ""
+	if c.Gateway != nil {
+		host = c.Gateway.Host
+	}
+	m := hmac.New(sha256.New, append([]byte("qualys-cs-mcp/account/"), c.StateKey...))
+	m.Write([]byte(host + "\x00" + who))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // ConfigFromEnv reads QUALYS_USERNAME, QUALYS_PASSWORD or

@@ -289,6 +289,9 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 		st, err := g.open(ctx, token, "token", t.Name, args)
 		if err != nil {
 			f.audit(t, c, "guard", "token refused", err.Error())
+			if errors.Is(err, state.ErrUnavailable) {
+				return nil, nil, fmt.Errorf("%w; the token is still unused: call again with it once the state store answers", err)
+			}
 			return nil, nil, fmt.Errorf("%w; call again without confirmation_token to get a new preview", err)
 		}
 		f.audit(t, c, "guard", "consented", byToken)

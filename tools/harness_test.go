@@ -120,6 +120,65 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	cmd.Env = append(cmd.Env, "QUALYS_MCP_SANDBOX_OPENAPI="+openAPIDoc) // for --sandbox: the binary is built with the apicheck tag
 	cmd.Env = append(cmd.Env, o.EnvVars...)
 
+	var transport mcp.Transport
+	if o.HTTP {
+		cmd.Args = append(cmd.Args, "--http", "127.0.0.1:0", "--log-level", "info")
+		e.Endpoint = startHTTP(t, cmd, e.Stderr)
+		transport = &mcp.StreamableClientTransport{Endpoint: e.Endpoint, MaxRetries: -1}
+	} else {
+		cmd.Stderr = e.Stderr
+		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
+	}
+	e.connect(ctx, o, transport)
+	return e
+}
+
+// startHTTP starts a server command that serves HTTP, copies its stderr to
+// the buffer, and returns its MCP URL once it listens. It is killed when
+// the test ends.
+func startHTTP(t testing.TB, cmd *exec.Cmd, stderrBuf *syncBuffer) string {
+	t.Helper()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`addr=(http://\S+/mcp)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			stderrBuf.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server did not start: %s", stderrBuf.String())
+		return ""
+	}
+}
+
+// Dial connects another client session to a server already serving HTTP
+// at endpoint (a replica, or a load balancer in front of replicas).
+func Dial(t testing.TB, endpoint string, o EnvOptions) *Env {
+	t.Helper()
+	e := &Env{T: t, SB: o.Sandbox, Stderr: &syncBuffer{}, Endpoint: endpoint}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e.connect(ctx, o, &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1})
+	return e
+}
+
+// connect opens the client session: its elicitation answers, wire log and
+// protocol as o says.
+func (e *Env) connect(ctx context.Context, o EnvOptions, transport mcp.Transport) {
+	t := e.T
+	t.Helper()
 	opts := &mcp.ClientOptions{}
 	if o.Elicit != NoElicitation {
 		opts.ElicitationHandler = func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -140,35 +199,6 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 		o.Client(opts)
 	}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "qcs-test", Version: "1"}, opts)
-	var transport mcp.Transport
-	if o.HTTP {
-		cmd.Args = append(cmd.Args, "--http", "127.0.0.1:0", "--log-level", "info")
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		addr := make(chan string, 1)
-		go func() {
-			re := regexp.MustCompile(`addr=(http://\S+/mcp)`)
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				e.Stderr.WriteString(sc.Text() + "\n")
-				if m := re.FindStringSubmatch(sc.Text()); m != nil {
-					addr <- m[1]
-				}
-			}
-		}()
-		select {
-		case a := <-addr:
-			e.Endpoint, transport = a, &mcp.StreamableClientTransport{Endpoint: a, MaxRetries: -1}
-		case <-time.After(20 * time.Second):
-			t.Fatalf("server did not start: %s", e.Stderr.String())
-		}
-	} else {
-		cmd.Stderr = e.Stderr
-		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
-	}
 	if o.Wire != nil {
 		transport = &mcp.LoggingTransport{Transport: transport, Writer: o.Wire}
 	}
@@ -178,7 +208,6 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	}
 	t.Cleanup(func() { sess.Close() })
 	e.S = sess
-	return e
 }
 
 // Call calls a tool; a protocol error fails the test.

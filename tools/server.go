@@ -150,6 +150,8 @@ type factory struct {
 	pages  *pages // the confirmation page's approvals
 	log    *slog.Logger
 	audit  func(t *Tool, c *Ctx, event, outcome, detail string)
+	// sessions keeps stateful HTTP sessions in a shared store; nil: in process
+	sessions *sharedSessions
 }
 
 // Server is the assembled MCP server and what it serves.
@@ -192,11 +194,12 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		return nil, err
 	}
 	g.ttl = o.ConfirmTTL
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger, pages: newPages(g.store, g.ttl, o.Logger)}
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, pages: newPages(g.store, g.ttl, o.Logger),
+		sessions: newSharedSessions(o.State, o.Logger)}
 	if f.audit, err = newAudit(o.AuditPath); err != nil {
 		return nil, err
 	}
-	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
+	mcpOpts := []server.ServerOption{
 		// Elicitation is a client capability: the guard asks clients that
 		// declare it, and the server advertises nothing for it.
 		server.WithToolCapabilities(false),
@@ -207,7 +210,11 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithResourceCompletionProvider(completer{f}),
 		server.WithRecovery(),
 		server.WithInstructions(Instructions),
-	)
+	}
+	if f.sessions != nil {
+		mcpOpts = append(mcpOpts, server.WithHooks(f.sessions.hooks()))
+	}
+	s := server.NewMCPServer("qualys-cs-mcp", o.Version, mcpOpts...)
 	for i := range chosen {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))

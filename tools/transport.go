@@ -119,7 +119,15 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return err
 	}
-	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, append(streamOptions(o.Stateless), server.WithHTTPContextFunc(pageBase))...)
+	contextFunc := pageBase
+	streamOpts := streamOptions(o.Stateless)
+	if !o.Stateless && s.f.sessions != nil {
+		streamOpts = append(streamOpts, s.f.sessions.options()...)
+		contextFunc = func(ctx context.Context, r *http.Request) context.Context {
+			return s.f.sessions.restore(pageBase(ctx, r), r)
+		}
+	}
+	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, append(streamOpts, server.WithHTTPContextFunc(contextFunc))...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", guardHTTP(mcpHTTP, o))

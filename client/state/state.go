@@ -136,12 +136,23 @@ func (m *Memory) Take(_ context.Context, key string, limit int, window time.Dura
 	return 0, nil
 }
 
-func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
-	ok, err := m.Claim(ctx, "lock:"+key, ttl)
-	if !ok || err != nil {
-		return func() {}, false, err
+func (m *Memory) Lock(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key = "lock:" + key
+	now := m.now()
+	if _, held := m.live(key, now); held {
+		return func() {}, false, nil
 	}
-	return func() { m.Delete(context.Background(), "lock:"+key) }, true, nil
+	holder := []byte(randomValue())
+	m.vals[key] = entry{val: holder, exp: now.Add(ttl)}
+	return func() { // only while this holder still has it
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if e, ok := m.live(key, m.now()); ok && string(e.val) == string(holder) {
+			delete(m.vals, key)
+		}
+	}, true, nil
 }
 
 func (m *Memory) Shared() bool { return false }
