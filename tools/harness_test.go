@@ -21,6 +21,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/sandboxtest"
 )
 
 var binary string
@@ -81,7 +82,7 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Helper()
 	e := &Env{T: t, SB: o.Sandbox, Stderr: &syncBuffer{}}
 	if e.SB == nil {
-		e.SB = sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+		e.SB = sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Control: true})
 	}
 	base, closeSB, err := e.SB.Start()
 	if err != nil {
@@ -155,6 +156,44 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Cleanup(func() { sess.Close() })
 	e.S = sess
 	return e
+}
+
+// control is the sandbox's test knobs (a sandbox the test made itself
+// needs sandbox.Options{Control: true}).
+func (e *Env) control() sandboxtest.Control { return sandboxtest.Control{URL: e.URL} }
+
+// Inject queues faults in the sandbox for the next matching requests.
+func (e *Env) Inject(method, prefix string, faults ...sandbox.Fault) {
+	e.T.Helper()
+	if err := e.control().Inject(method, prefix, faults...); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// Deny takes a permission from the sandbox's user.
+func (e *Env) Deny(permission string) {
+	e.T.Helper()
+	if err := e.control().Deny(permission); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// ExpireTokens expires every token the sandbox issued.
+func (e *Env) ExpireTokens() {
+	e.T.Helper()
+	if err := e.control().ExpireTokens(); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// Tokens is every JWT the sandbox issued.
+func (e *Env) Tokens() []string {
+	e.T.Helper()
+	toks, err := e.control().Tokens()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return toks
 }
 
 // Call calls a tool; a protocol error fails the test.
