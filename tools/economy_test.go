@@ -107,6 +107,11 @@ func TestToolsListEconomy(t *testing.T) {
 	}
 	t.Logf("tools/list: all %d tools %d bytes (goal %d), default toolsets %d bytes (goal %d), largest %s at %d (goal %d)",
 		len(all), len(whole), allGoal, len(def), defaultGoal, names[0], sizes[names[0]], toolGoal)
+	dyn, dynSizes := wireList(t, tools.Options{Toolsets: []string{"all"}, DynamicToolsets: true})
+	t.Logf("--dynamic-toolsets: first tools/list %d tools %d bytes (goal %d)", len(dynSizes), len(dyn), dynamicGoal)
+	if len(dynSizes) != 3 || len(dyn) > dynamicGoal {
+		t.Errorf("--dynamic-toolsets: the first tools/list has %d tools in %d bytes, want 3 in at most %d", len(dynSizes), len(dyn), dynamicGoal)
+	}
 	if len(whole) > allGoal {
 		t.Errorf("tools/list of all tools is %d bytes, over %d", len(whole), allGoal)
 	}
@@ -154,6 +159,8 @@ func toolsetTable(t *testing.T, all []tools.Tool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work and every prompt. ", tools.DefaultToolsets, len(defSizes), thousands(len(def)))
 	fmt.Fprintf(&b, "`--toolsets all` adds %s: %d tools, %s bytes. ", strings.Join(rest, " and "), len(all), thousands(len(whole)))
+	dyn, _ := wireList(t, tools.Options{Toolsets: []string{"all"}, DynamicToolsets: true})
+	fmt.Fprintf(&b, "With `--dynamic-toolsets`, the first tools/list is %s bytes. ", thousands(len(dyn)))
 	b.WriteString("(Bytes of the answer's tools array as the server sends it; a toolset's figure is the sum of its tools' definitions.)\n\n")
 	b.WriteString("| toolset | covers | tools | tools/list bytes | default |\n|---|---|---|---|---|\n")
 	b.WriteString(rows.String())

@@ -35,6 +35,9 @@ const (
 
 func (t Tier) String() string { return [...]string{"R", "W", "D"}[t] }
 
+// Word is the tier as a word: read, write or destructive.
+func (t Tier) Word() string { return [...]string{"read", "write", "destructive"}[t] }
+
 // Ctx is what a handler gets besides its input.
 type Ctx struct {
 	Client *client.Client

@@ -36,6 +36,9 @@ type Options struct {
 	Logger       *slog.Logger
 	AuditPath    string      // JSON lines per write, destructive call and guard decision
 	State        state.Store // shared by replicas; nil: in memory, this process only
+	// DynamicToolsets lists only list_toolsets, get_toolset_tools and
+	// enable_toolset at first; the offered tools come by toolset.
+	DynamicToolsets bool
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -153,7 +156,7 @@ type factory struct {
 // Server is the assembled MCP server and what it serves.
 type Server struct {
 	MCP   *server.MCPServer
-	Tools []Tool
+	Tools []Tool // offered: listed, or with DynamicToolsets enabled by toolset
 	f     *factory
 }
 
@@ -187,19 +190,27 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if f.audit, err = newAudit(o.AuditPath); err != nil {
 		return nil, err
 	}
+	instructions := Instructions
+	if o.DynamicToolsets {
+		instructions += dynamicNote
+	}
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
-		server.WithToolCapabilities(false),
+		server.WithToolCapabilities(o.DynamicToolsets), // the list changes only when toolsets are enabled
 		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions(Instructions),
+		server.WithInstructions(instructions),
 	)
-	for i := range chosen {
-		t := &chosen[i]
-		s.AddTool(t.MCP(), f.handler(t))
+	if o.DynamicToolsets {
+		s.AddTools(f.dynamicTools(s, chosen)...)
+	} else {
+		for i := range chosen {
+			t := &chosen[i]
+			s.AddTool(t.MCP(), f.handler(t))
+		}
 	}
-	prompts.Register(s)
+	prompts.Register(s, func(name string) bool { return slices.ContainsFunc(chosen, func(t Tool) bool { return t.Name == name }) })
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
 
