@@ -210,7 +210,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 			s.AddTool(t.MCP(), f.handler(t))
 		}
 	}
-	prompts.Register(s, func(name string) bool { return slices.ContainsFunc(chosen, func(t Tool) bool { return t.Name == name }) })
+	prompts.Register(s, func(name string) bool {
+		return slices.ContainsFunc(chosen, func(t Tool) bool { return t.Name == name })
+	})
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
 
