@@ -34,7 +34,7 @@ var (
 	bareBin  string
 )
 
-func bareBinary(b *testing.B) string {
+func bareBinary(b testing.TB) string {
 	bareOnce.Do(func() {
 		bareBin = filepath.Join(filepath.Dir(binary), "bare")
 		cmd := exec.Command("go", "build", "-o", bareBin, "./testdata/bare")
@@ -48,8 +48,16 @@ func bareBinary(b *testing.B) string {
 
 // connect starts a server binary and connects the go-sdk client to it.
 func connect(tb testing.TB, http bool, bin string, args ...string) (*mcp.ClientSession, *exec.Cmd) {
+	return connectEnv(tb, http, nil, bin, args...)
+}
+
+// connectEnv is connect with extra environment variables (KEY=VALUE).
+func connectEnv(tb testing.TB, http bool, env []string, bin string, args ...string) (*mcp.ClientSession, *exec.Cmd) {
 	ctx := context.Background()
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
 	var tr mcp.Transport
 	if http {

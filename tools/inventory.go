@@ -323,14 +323,14 @@ func listBulk(ctx context.Context, c *Ctx, path string, in *schemas.BulkList, vi
 	this := maps.Clone(q)
 	this.Set("limit", strconv.Itoa(limit))
 	q.Set("limit", strconv.Itoa(min(st.Skip+limit, 250)))
-	var env schemas.List[map[string]any]
+	var env schemas.List[rawItem]
 	resp, err := c.Client.Do(ctx, client.Call{Method: http.MethodGet, Path: path, Query: q, Out: &env})
 	if err != nil {
 		return nil, err
 	}
 	r := &ListResult{Items: []map[string]any{}}
 	for _, it := range env.Data[min(st.Skip, len(env.Data)):] {
-		r.Items = append(r.Items, view.project(it, in.Fields))
+		r.Items = append(r.Items, view.projectRaw(it, in.Fields))
 	}
 	if next := nextQuery(resp.Header); next != nil {
 		if next.Get("filter") == "" && q.Get("filter") != "" {

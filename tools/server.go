@@ -340,10 +340,12 @@ func errorResult(err error, secrets []string) *mcp.CallToolResult {
 // secretNames are argument names whose values never appear in output.
 var secretNames = []string{"password", "secret", "token", "credential", "accesskey", "privatekey", "serviceaccountjson", "apikey"}
 
+var separators = strings.NewReplacer("_", "", "-", "")
+
 // IsSecretName reports whether an argument name holds a secret
 // (client_secret and private-key count as clientSecret and privateKey).
 func IsSecretName(name string) bool {
-	n := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(name))
+	n := separators.Replace(strings.ToLower(name))
 	for _, s := range secretNames {
 		if strings.Contains(n, s) {
 			return true
