@@ -138,7 +138,10 @@ func BenchmarkFairThroughput(b *testing.B) {
 				r, rc := connect(b, http, bareBinary(b), "--gateway", gw.URL)
 				latencies(b, o, warmUp, "list_sensors", args)
 				latencies(b, r, warmUp, "sensors", args)
-				runOurs := func() { l, d := latencies(b, o, n, "list_sensors", args); ours, oursTime = append(ours, l...), oursTime+d }
+				runOurs := func() {
+					l, d := latencies(b, o, n, "list_sensors", args)
+					ours, oursTime = append(ours, l...), oursTime+d
+				}
 				runBare := func() { l, d := latencies(b, r, n, "sensors", args); bare, bareTime = append(bare, l...), bareTime+d }
 				if round%2 == 0 {
 					runOurs()
