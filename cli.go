@@ -129,19 +129,9 @@ func listTools(w io.Writer, o tools.Options) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOOL\tTIER\tTOOLSET\tDESCRIPTION")
 	for _, t := range chosen {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, tierWord(t.Tier), t.Toolset, t.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Tier.Word(), t.Toolset, t.Description)
 	}
 	return tw.Flush()
-}
-
-func tierWord(t tools.Tier) string {
-	switch t {
-	case tools.Read:
-		return "read"
-	case tools.Write:
-		return "write"
-	}
-	return "destructive"
 }
 
 // cliIO is the terminal the call command talks to.

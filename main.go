@@ -38,6 +38,7 @@ func run(args []string) error {
 		readOnly   = fs.Bool("read-only", false, "offer only read tools")
 		toolsets   = fs.String("toolsets", tools.DefaultToolsets, "comma-separated toolsets to offer, or all")
 		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
+		dynamic    = fs.Bool("dynamic-toolsets", false, "list only list_toolsets, get_toolset_tools and enable_toolset at first; the assistant enables toolsets as it needs them (--toolsets defaults to all)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
 		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
 		confirmTTL = fs.Duration("confirm-ttl", tools.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
@@ -71,9 +72,13 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if *dynamic && !flagGiven(fs, "toolsets") {
+		*toolsets = "all" // on demand, every toolset may be enabled
+	}
 	opts := tools.Options{
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
-		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		DynamicToolsets: *dynamic && sub == "", // tools and call work on the tools themselves
+		NoConfirm:       *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
 	}
 	if sub == subcmdTools {

@@ -115,10 +115,11 @@ func TestCLIToolsNeedsNoCredentials(t *testing.T) {
 	if len(lines) != len(all)+1 || !strings.HasPrefix(lines[0], "TOOL") {
 		t.Fatalf("want a header and %d tools, got %d lines:\n%s", len(all), len(lines), r.out)
 	}
+	tierWord := map[tools.Tier]string{tools.Read: "read", tools.Write: "write", tools.Destructive: "destructive"}
 	for i, tl := range all {
 		f := strings.Fields(lines[i+1])
-		if len(f) < 4 || f[0] != tl.Name || f[1] != tierWord(tl.Tier) || f[2] != tl.Toolset {
-			t.Errorf("line %d: %q, want %s %s %s", i+1, lines[i+1], tl.Name, tierWord(tl.Tier), tl.Toolset)
+		if len(f) < 4 || f[0] != tl.Name || f[1] != tierWord[tl.Tier] || f[2] != tl.Toolset {
+			t.Errorf("line %d: %q, want %s %s %s", i+1, lines[i+1], tl.Name, tierWord[tl.Tier], tl.Toolset)
 		}
 	}
 

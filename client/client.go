@@ -151,7 +151,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			if call.Out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
 				return resp, nil
 			}
-			err := json.Unmarshal(resp.Body, call.Out)
+			err := decode(resp.Body, call.Out)
 			if err == nil {
 				return resp, nil
 			}
@@ -192,6 +192,17 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			return nil, fail(apiErr)
 		}
 	}
+}
+
+// decode reads one JSON value into out, as json.Unmarshal does, but its
+// strings and raw values share b's bytes instead of copying them: b is
+// an answer's body, which nothing changes afterwards.
+func decode(b []byte, out any) error {
+	rest, err := json.Parse(b, out, json.ZeroCopy)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		err = fmt.Errorf("invalid character %q after top-level value", rest[0])
+	}
+	return err
 }
 
 func (c *Client) throttle(ctx context.Context, path string) error {

@@ -39,12 +39,12 @@ type prompt struct {
 	render            func(a map[string]string) string
 }
 
-// Register adds the prompts whose tools the server offers: with
-// --read-only, for example, the prompts that create things are left out.
-// Call it after the tools are added.
-func Register(s *server.MCPServer) {
+// Register adds the prompts whose tools the server offers (listed, or
+// with toolsets on demand still to be enabled): with --read-only, for
+// example, the prompts that create things are left out.
+func Register(s *server.MCPServer, offered func(tool string) bool) {
 	for _, p := range all {
-		if !slices.ContainsFunc(p.needs, func(t string) bool { return s.GetTool(t) == nil }) {
+		if !slices.ContainsFunc(p.needs, func(t string) bool { return !offered(t) }) {
 			s.AddPrompt(p.mcp(), p.handle)
 		}
 	}

@@ -60,13 +60,12 @@ type pkgInst struct {
 
 // vulnInst is a QID found in one package of one image.
 type vulnInst struct {
-	def               *vulnDef
-	pkg               *pkgInst
-	potential         bool
-	first, last       int64
-	doc               map[string]any
-	driftReason       string // for a container's drift
-	driftSoftwareName string
+	def         *vulnDef
+	pkg         *pkgInst
+	potential   bool
+	first, last int64
+	doc         map[string]any
+	driftReason string // for a container's drift
 }
 
 type image struct {

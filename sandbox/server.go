@@ -1,6 +1,7 @@
 // Package sandbox is an emulated Qualys CS API gateway on net/http, with
-// real state, honest errors and knobs for tests: latency, injected faults,
-// expired tokens and missing permissions.
+// real state, honest errors and, for tests only (Options.Control, driven
+// by package sandboxtest), knobs: injected faults, expired tokens and
+// missing permissions.
 package sandbox
 
 import (
@@ -38,9 +39,14 @@ type Options struct {
 	// package apicheck): an error is answered 400 with its reason, or with
 	// the error's StatusCode() if it has one.
 	Validate func(*http.Request) error
+	// Control serves the test knobs under ControlPath (package
+	// sandboxtest drives them): injected faults, missing permissions,
+	// expired tokens, the tokens issued. --sandbox never sets it.
+	Control bool
 }
 
-// Fault is one injected answer, consumed by the next matching request.
+// Fault is one injected answer, consumed by the next matching request
+// (with Options.Control, through ControlPath; see package sandboxtest).
 type Fault struct {
 	Status    int               // answer with this status
 	Header    map[string]string // e.g. Retry-After
@@ -116,31 +122,7 @@ func (s *Server) Start() (baseURL string, closeFn func(), err error) {
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
-// ---- test knobs ----
-
-// Inject queues faults for requests whose method matches (or "" for any)
-// and whose path (under /csapi/v1.3, or "/auth") starts with prefix.
-func (s *Server) Inject(method, prefix string, faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultRule{method: method, prefix: prefix, queue: faults})
-}
-
-// Deny makes the user lack a permission, e.g. "CS.SENSOR.VIEW".
-func (s *Server) Deny(permission string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.denied[permission] = true
-}
-
-// ExpireTokens makes every issued token expired.
-func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range s.tokens {
-		s.tokens[k] = time.Time{}
-	}
-}
+// ---- what tests read ----
 
 // AuthCalls counts POST /auth requests.
 func (s *Server) AuthCalls() int { return int(s.authN.Load()) }
@@ -208,6 +190,10 @@ func permission(method, path string) string {
 func (s *Server) MaxInFlight() int { return int(s.maxIn.Load()) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Control && strings.HasPrefix(r.URL.Path, ControlPath) {
+		s.control(w, r)
+		return
+	}
 	n := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	for m := s.maxIn.Load(); n > m && !s.maxIn.CompareAndSwap(m, n); m = s.maxIn.Load() {
@@ -363,18 +349,6 @@ func (s *Server) IssueToken() string {
 	s.tokens[tok] = exp
 	s.mu.Unlock()
 	return tok
-}
-
-// Tokens returns every JWT the sandbox has issued, for tests that check
-// none of them leaks.
-func (s *Server) Tokens() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.tokens))
-	for t := range s.tokens {
-		out = append(out, t)
-	}
-	return out
 }
 
 func makeJWT(user string, exp time.Time) string {

@@ -175,6 +175,49 @@ func idsOrFilter(field string, ids []string, filter string) error {
 	return nil
 }
 
+// ---- what the image and container inputs share, for the tools generic
+// over the resource ----
+
+// Sha is the image's sha (or imageId).
+func (s ImageSha) Sha() string { return s.ImageSha }
+
+// Sha is the container's sha (or containerId).
+func (s ContainerSha) Sha() string { return s.ContainerSha }
+
+// Paging is the list arguments.
+func (p ListParams) Paging() ListParams { return p }
+
+// Asked is the fields asked for besides the default ones.
+func (l *ListImages) Asked() []string { return l.Fields }
+
+// Asked is the fields asked for besides the default ones.
+func (l *ListContainers) Asked() []string { return l.Fields }
+
+// Asked is the fields asked for besides the default ones.
+func (g *GetImage) Asked() []string { return g.Fields }
+
+// Asked is the fields asked for besides the default ones.
+func (g *GetContainer) Asked() []string { return g.Fields }
+
+// Vulns is the vulnerability query.
+func (q *VulnQuery) Vulns() *VulnQuery { return q }
+
+// Software is the software query.
+func (q *SoftwareQuery) Software() *SoftwareQuery { return q }
+
+// Compliance is the compliance query.
+func (q *ComplianceQuery) Compliance() *ComplianceQuery { return q }
+
+// Targets is what to delete: UUIDs, or a filter and its cap.
+func (d *DeleteImages) Targets() (ids []string, filter string, maxMatches int) {
+	return d.ImageIds, d.Filter, d.MaxMatches
+}
+
+// Targets is what to delete: UUIDs, or a filter and its cap.
+func (d *DeleteContainers) Targets() (ids []string, filter string, maxMatches int) {
+	return d.ContainerIds, d.Filter, d.MaxMatches
+}
+
 // ---- the API's shapes the server sends ----
 
 // InstrumentRequest is the body of POST /images/{imageSha}/instrument.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sort"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 )
@@ -49,6 +51,13 @@ func For(t reflect.Type) (map[string]any, error) {
 // ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$, shorter in every tools/list.)
 const IDPattern = `^[^\W_][\w.:-]{0,127}$`
 
+// TimePattern is a time of day, HH:MM (the server instructions say so).
+const TimePattern = `^([01]\d|2[0-3]):[0-5]\d$`
+
+// unpublished are the patterns tools/list leaves to the server
+// instructions (what an ID is, HH:MM); calls are still checked against them.
+var unpublished = map[any]bool{IDPattern: true, TimePattern: true}
+
 func isIDName(name string) bool {
 	for _, suf := range []string{"Id", "ID", "Uuid", "Sha"} {
 		if len(name) > len(suf) && name[len(name)-len(suf):] == suf {
@@ -89,25 +98,46 @@ func decorate(props map[string]any) {
 }
 
 // published are the keywords a published schema keeps: what an assistant
-// needs to build a valid call. Limits (lengths, counts, ranges) and the
-// nested additionalProperties stay in the validation schema, which is as
-// strict as ever; the server instructions give the shared ones.
+// needs to build a valid call. The rest stays in the validation schema,
+// which checks every call as strictly as ever: the limits (lengths,
+// counts, ranges, which the server instructions give where they are
+// shared), additionalProperties false (an unknown argument is refused
+// naming it) and the ID and time-of-day patterns (the instructions say
+// what an ID is, and that times are HH:MM).
 var published = map[string]bool{"type": true, "enum": true, "pattern": true, "required": true, "items": true, "properties": true, "description": true, "default": true}
 
+// SchemaBudget is the most bytes of compact JSON a published input schema
+// takes (a tool's whole definition then stays under 1,200 bytes).
+const SchemaBudget = 900
+
 // Publish returns the schema tools/list shows for a validation schema s
-// (as For returns it): every property, type, enum, pattern and required
-// list, the descriptions, and additionalProperties false at the top; s is
-// not changed.
+// (as For returns it): every property, type, enum and required list, the
+// descriptions, and the patterns other than IDPattern and TimePattern; s
+// is not changed. A schema over SchemaBudget publishes its largest nested
+// objects (or arrays of objects) as outlines, one at a time, until it
+// fits: the type and one line that names every field, as Outline writes
+// it.
 func Publish(s map[string]any) map[string]any {
 	out := lean(s)
-	out["additionalProperties"] = false
+	for size(out) > SchemaBudget {
+		parent, name := largestNested(out)
+		if parent == nil {
+			break
+		}
+		p := parent[name].(map[string]any)
+		line := Outline(p)
+		if d, ok := p["description"].(string); ok {
+			line = d + ": " + line
+		}
+		parent[name] = map[string]any{"type": p["type"], "description": line}
+	}
 	return out
 }
 
 func lean(s map[string]any) map[string]any {
 	out := make(map[string]any, len(s))
 	for k, v := range s {
-		if !published[k] {
+		if !published[k] || k == "pattern" && unpublished[v] {
 			continue
 		}
 		switch k {
@@ -151,4 +181,129 @@ func Nullable(s map[string]any) {
 	if it, ok := s["items"].(map[string]any); ok {
 		Nullable(it)
 	}
+}
+
+func size(v any) int {
+	b, _ := json.Marshal(v)
+	return len(b)
+}
+
+// largestNested finds the largest property, at any depth below the top,
+// that is an object with properties or an array of them: its parent's
+// properties and its name (nil when there is none). Ties go to the first
+// name in order, so the result is the same on every run.
+func largestNested(s map[string]any) (parent map[string]any, name string) {
+	best := -1
+	var walk func(s map[string]any)
+	walk = func(s map[string]any) {
+		props, _ := s["properties"].(map[string]any)
+		for _, n := range sortedNames(props) {
+			p := props[n].(map[string]any)
+			if it, ok := p["items"].(map[string]any); ok {
+				walk(it)
+				if it["properties"] == nil {
+					continue
+				}
+			} else if p["properties"] == nil {
+				continue
+			} else {
+				walk(p)
+			}
+			if sz := size(p); sz > best {
+				best, parent, name = sz, props, n
+			}
+		}
+	}
+	walk(s)
+	return parent, name
+}
+
+func sortedNames(m map[string]any) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Outline writes an object's or an array's schema as one line, e.g.
+// {arn (required), accountId, accountType: Global|US_Gov, days: integer
+// (Created in the last N days), repoTags: [{repo (required), tag}]
+// (required)}: the required fields first, then the others by name; a
+// field's type when it is not a string, its enum, its description.
+func Outline(s map[string]any) string {
+	if it, ok := s["items"].(map[string]any); ok {
+		return "[" + Outline(it) + "]"
+	}
+	if enum, ok := s["enum"].([]any); ok {
+		parts := make([]string, len(enum))
+		for i, e := range enum {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, "|")
+	}
+	props, ok := s["properties"].(map[string]any)
+	if !ok {
+		return typeName(s["type"])
+	}
+	req := map[string]bool{}
+	var order []string
+	for _, r := range asStrings(s["required"]) {
+		req[r] = true
+		order = append(order, r)
+	}
+	for _, n := range sortedNames(props) {
+		if !req[n] {
+			order = append(order, n)
+		}
+	}
+	fields := make([]string, 0, len(order))
+	for _, n := range order {
+		p := props[n].(map[string]any)
+		f := n
+		if t := Outline(p); t != "string" {
+			f += ": " + t
+		}
+		var notes []string
+		if req[n] {
+			notes = append(notes, "required")
+		}
+		if d, ok := p["description"].(string); ok {
+			notes = append(notes, d)
+		}
+		if len(notes) > 0 {
+			f += " (" + strings.Join(notes, "; ") + ")"
+		}
+		fields = append(fields, f)
+	}
+	return "{" + strings.Join(fields, ", ") + "}"
+}
+
+// typeName is a schema's type; of a list of types (a nullable field),
+// those other than null.
+func typeName(t any) string {
+	if list, ok := t.([]any); ok {
+		var names []string
+		for _, n := range list {
+			if n != "null" {
+				names = append(names, fmt.Sprint(n))
+			}
+		}
+		return strings.Join(names, "|")
+	}
+	return fmt.Sprint(t)
+}
+
+func asStrings(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+	case []string:
+		out = x
+	}
+	return out
 }

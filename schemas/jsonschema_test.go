@@ -24,7 +24,7 @@ func TestShortPatternsAreEquivalent(t *testing.T) {
 		maxLen      int
 	}{
 		{IDPattern, `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`, "aZ09._:-/ `\\\n\x00é~*", 3},
-		{`^([01]\d|2[0-3]):[0-5]\d$`, `^([01][0-9]|2[0-3]):[0-5][0-9]$`, "01234569:a ", 5},
+		{TimePattern, `^([01][0-9]|2[0-3]):[0-5][0-9]$`, "01234569:a ", 5},
 		{`^\w+$`, `^[A-Za-z0-9_]+$`, "aZ09_-. é", 3},
 	} {
 		short, long := regexp.MustCompile(c.short), regexp.MustCompile(c.long)
@@ -102,69 +102,141 @@ func TestEveryJSONSchemaTagParses(t *testing.T) {
 	}
 }
 
-// Publish keeps what an assistant needs (types, enums, patterns, required
-// lists, descriptions, the top additionalProperties) and leaves the limits
-// to the validation schema, which it does not change.
+// Publish keeps what an assistant needs (types, enums, the patterns the
+// instructions do not give, required lists, descriptions) and leaves the
+// limits, additionalProperties and the ID and time patterns to the
+// validation schema, which it does not change. Under SchemaBudget the
+// structure is whole; over it, nested objects become outlines that still
+// name every field, until the schema fits.
 func TestPublishKeepsStructureDropsLimits(t *testing.T) {
-	type in struct {
-		CreateSchedule
-		Profile *ProfileConfig `json:"profile,omitempty"`
+	type small struct {
+		Name    string             `json:"name" jsonschema:"required,maxLength=9"`
+		Sched   string             `json:"schedule,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
+		Word    string             `json:"word,omitempty" jsonschema:"pattern=^\\w+$"`
+		RegID   string             `json:"registryId,omitempty"`
+		Filters []ScheduleFilter   `json:"filters,omitempty" jsonschema:"maxItems=3"`
+		More    *AdditionalFilters `json:"additionalFilters,omitempty"`
 	}
-	full, err := For(reflect.TypeFor[in]())
+	type big struct {
+		CreateSchedule
+		Profile *ProfileConfig  `json:"profile,omitempty"`
+		Reg     *CreateRegistry `json:"registry,omitempty"`
+	}
+	for _, c := range []struct {
+		name    string
+		typ     reflect.Type
+		outline bool
+	}{{"small", reflect.TypeFor[small](), false}, {"registry", reflect.TypeFor[CreateRegistry](), true}, {"profile", reflect.TypeFor[CreateSensorProfile](), true}} {
+		full, err := For(c.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := json.Marshal(full)
+		pub := Publish(full)
+		after, _ := json.Marshal(full)
+		if string(before) != string(after) {
+			t.Fatalf("%s: Publish changed the validation schema", c.name)
+		}
+		raw, _ := json.Marshal(pub)
+		if len(raw) > SchemaBudget {
+			t.Errorf("%s: published schema is %d bytes, over %d", c.name, len(raw), SchemaBudget)
+		}
+		for _, gone := range []string{"additionalProperties", "maxLength", "minLength", "minimum", "maximum", "minItems", "maxItems", strconv.Quote(IDPattern), strconv.Quote(TimePattern)} {
+			if strings.Contains(string(raw), gone) {
+				t.Errorf("%s: %s published: %s", c.name, gone, raw)
+			}
+		}
+		outlines := 0
+		var walk func(path string, full, pub map[string]any)
+		walk = func(path string, full, pub map[string]any) {
+			fp, _ := full["properties"].(map[string]any)
+			pp, hasProps := pub["properties"].(map[string]any)
+			if it, ok := full["items"].(map[string]any); ok && pub["items"] == nil && it["properties"] != nil || fp != nil && !hasProps && path != "" {
+				outlines++ // an outline: every field below is named in it
+				if fmt.Sprint(full["type"]) != fmt.Sprint(pub["type"]) {
+					t.Errorf("%s: outline of type %v, was %v", path, pub["type"], full["type"])
+				}
+				d, _ := pub["description"].(string)
+				var names func(s map[string]any)
+				names = func(s map[string]any) {
+					if it, ok := s["items"].(map[string]any); ok {
+						names(it)
+					}
+					props, _ := s["properties"].(map[string]any)
+					for n, p := range props {
+						if !strings.Contains(d, n) {
+							t.Errorf("%s: the outline does not name %s: %s", path, n, d)
+						}
+						names(p.(map[string]any))
+					}
+					for _, e := range asStrings(s["enum"]) {
+						if !strings.Contains(d, e) {
+							t.Errorf("%s: the outline does not give the value %s: %s", path, e, d)
+						}
+					}
+				}
+				names(full)
+				return
+			}
+			for _, k := range []string{"type", "enum", "required", "description", "default"} {
+				if fmt.Sprint(full[k]) != fmt.Sprint(pub[k]) {
+					t.Errorf("%s: %s %v published as %v", path, k, full[k], pub[k])
+				}
+			}
+			if p, _ := full["pattern"].(string); p != "" && p != IDPattern && p != TimePattern && pub["pattern"] != p {
+				t.Errorf("%s: pattern %s not published", path, p)
+			}
+			args := 0
+			for name, v := range fp {
+				if _, notArg := v.(map[string]any)[XSetBy]; notArg {
+					if _, ok := pp[name]; ok {
+						t.Errorf("%s.%s: a field the server or Qualys sets is published as an argument", path, name)
+					}
+					continue
+				}
+				args++
+				walk(path+"."+name, v.(map[string]any), pp[name].(map[string]any))
+			}
+			if args != len(pp) {
+				t.Errorf("%s: %d properties published of %d arguments", path, len(pp), args)
+			}
+			if it, ok := full["items"].(map[string]any); ok {
+				walk(path+"[]", it, pub["items"].(map[string]any))
+			}
+		}
+		walk("", full, pub)
+		if c.outline != (outlines > 0) {
+			t.Errorf("%s: %d outlines: %s", c.name, outlines, raw)
+		}
+		s := string(before)
+		wants := []string{`"maxLength"`, `"additionalProperties":false`}
+		if c.name == "small" {
+			wants = append(wants, `"maxItems"`, strconv.Quote(IDPattern), strconv.Quote(TimePattern), `"pattern":"^\\w+$"`)
+		}
+		for _, want := range wants {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s: the validation schema lacks %s: the test checks nothing", c.name, want)
+			}
+		}
+	}
+}
+
+// An outline reads as the schema it stands for.
+func TestOutline(t *testing.T) {
+	full, err := For(reflect.TypeFor[struct {
+		Filters []ScheduleFilter `json:"filters" jsonschema:"required"`
+		AWS     *AWSRegistry     `json:"aws,omitempty"`
+	}]())
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _ := json.Marshal(full)
-	pub := Publish(full)
-	after, _ := json.Marshal(full)
-	if string(before) != string(after) {
-		t.Fatal("Publish changed the validation schema")
-	}
-	if pub["additionalProperties"] != false {
-		t.Error("the top additionalProperties false is gone")
-	}
-	var walk func(path string, full, pub map[string]any)
-	walk = func(path string, full, pub map[string]any) {
-		for _, k := range []string{"type", "enum", "pattern", "required", "description", "default"} {
-			if fmt.Sprint(full[k]) != fmt.Sprint(pub[k]) {
-				t.Errorf("%s: %s %v published as %v", path, k, full[k], pub[k])
-			}
-		}
-		for _, k := range []string{"maxLength", "minLength", "minimum", "maximum", "minItems", "maxItems"} {
-			if _, ok := pub[k]; ok {
-				t.Errorf("%s: %s published", path, k)
-			}
-		}
-		if path != "" {
-			if _, ok := pub["additionalProperties"]; ok {
-				t.Errorf("%s: nested additionalProperties published", path)
-			}
-		}
-		fp, _ := full["properties"].(map[string]any)
-		pp, _ := pub["properties"].(map[string]any)
-		args := 0
-		for name, v := range fp {
-			if _, notArg := v.(map[string]any)[XSetBy]; notArg {
-				if _, ok := pp[name]; ok {
-					t.Errorf("%s.%s: a field the server or Qualys sets is published as an argument", path, name)
-				}
-				continue
-			}
-			args++
-			walk(path+"."+name, v.(map[string]any), pp[name].(map[string]any))
-		}
-		if args != len(pp) {
-			t.Errorf("%s: %d properties published of %d arguments", path, len(pp), args)
-		}
-		if it, ok := full["items"].(map[string]any); ok {
-			walk(path+"[]", it, pub["items"].(map[string]any))
-		}
-	}
-	walk("", full, pub)
-	s := string(before)
-	for _, want := range []string{`"maxLength"`, `"minimum"`, `"maxItems"`, `"additionalProperties":false,"properties":{"numberOfTags"`, `"x-set-by":"server"`} {
-		if !strings.Contains(s, want) {
-			t.Errorf("the validation schema lacks %s: the test checks nothing", want)
+	props := full["properties"].(map[string]any)
+	for name, want := range map[string]string{
+		"filters": "[{repoTags: [{repo (required), tag (Comma-separated; omit for all)}] (required), days: integer (Created in the last N days)}]",
+		"aws":     "{arn (required), accountId, accountType: Global|US_Gov, region}",
+	} {
+		if got := Outline(props[name].(map[string]any)); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 		Count   json.RawMessage `json:"count"`
 		Total   json.RawMessage `json:"totalElements"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if _, err := json.Parse(b, &v, json.ZeroCopy); err != nil {
 		return err
 	}
 	l.Data = v.Data

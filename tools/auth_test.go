@@ -34,7 +34,7 @@ func TestOneAuthForConcurrentCalls(t *testing.T) {
 func TestExpiredTokenRenewsOnce(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
 	e.OK("list_sensors", nil)
-	e.SB.ExpireTokens()
+	e.ExpireTokens()
 	e.OK("list_sensors", nil)
 	if n := e.SB.AuthCalls(); n != 2 {
 		t.Fatalf("/auth calls: %d, want 2", n)
@@ -46,7 +46,7 @@ func TestExpiredTokenRenewsOnce(t *testing.T) {
 
 func TestPermissionDenied(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	e.SB.Deny("CS.SENSOR.VIEW")
+	e.Deny("CS.SENSOR.VIEW")
 	msg := e.Fail("list_sensors", nil)
 	if !strings.Contains(msg, "lacks permission CS.SENSOR.VIEW") || !strings.Contains(msg, "Manager can grant it") {
 		t.Fatal(msg)
@@ -55,7 +55,7 @@ func TestPermissionDenied(t *testing.T) {
 
 func TestPostIsNeverRepeated(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	e.SB.Inject("POST", "/sensorProfile", sandbox.Fault{Status: 503}, sandbox.Fault{Status: 503})
+	e.Inject("POST", "/sensorProfile", sandbox.Fault{Status: 503}, sandbox.Fault{Status: 503})
 	msg := e.Fail("create_sensor_profile", map[string]any{"profileName": "p", "profileType": "General", "associatedSensorIds": []string{freeGen}})
 	if n := e.SB.Count("POST", "/sensorProfile"); n != 1 {
 		t.Fatalf("POST sent %d times", n)
@@ -64,7 +64,7 @@ func TestPostIsNeverRepeated(t *testing.T) {
 		t.Fatal(msg)
 	}
 	// a read is retried through the same faults
-	e.SB.Inject("GET", "/sensors", sandbox.Fault{Status: 503}, sandbox.Fault{Status: 502, Header: map[string]string{"Retry-After": "0"}})
+	e.Inject("GET", "/sensors", sandbox.Fault{Status: 503}, sandbox.Fault{Status: 502, Header: map[string]string{"Retry-After": "0"}})
 	e.OK("list_sensors", nil)
 	if n := e.SB.Count("GET", "/sensors"); n != 3 {
 		t.Fatalf("GET sent %d times, want 3", n)

@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ var (
 	bareBin  string
 )
 
-func bareBinary(b *testing.B) string {
+func bareBinary(b testing.TB) string {
 	bareOnce.Do(func() {
 		bareBin = filepath.Join(filepath.Dir(binary), "bare")
 		cmd := exec.Command("go", "build", "-o", bareBin, "./testdata/bare")
@@ -48,8 +47,16 @@ func bareBinary(b *testing.B) string {
 
 // connect starts a server binary and connects the go-sdk client to it.
 func connect(tb testing.TB, http bool, bin string, args ...string) (*mcp.ClientSession, *exec.Cmd) {
+	return connectEnv(tb, http, nil, bin, args...)
+}
+
+// connectEnv is connect with extra environment variables (KEY=VALUE).
+func connectEnv(tb testing.TB, http bool, env []string, bin string, args ...string) (*mcp.ClientSession, *exec.Cmd) {
 	ctx := context.Background()
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
 	var tr mcp.Transport
 	if http {
@@ -84,37 +91,8 @@ func connect(tb testing.TB, http bool, bin string, args ...string) (*mcp.ClientS
 // drive makes n calls from 4 concurrent callers and returns calls per
 // second and the latency percentiles.
 func drive(b *testing.B, sess *mcp.ClientSession, n int, name string, args map[string]any) (rate float64, p50, p99 time.Duration) {
-	lat := make([]time.Duration, n)
-	var next sync.Mutex
-	i := 0
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				k := i
-				i++
-				next.Unlock()
-				if k >= n {
-					return
-				}
-				t0 := time.Now()
-				res, err := sess.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
-				if err != nil || res.IsError {
-					b.Errorf("%s: %v %v", name, err, res)
-					return
-				}
-				lat[k] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
-	return float64(n) / el.Seconds(), lat[n/2], lat[n*99/100]
+	lat, el := latencies(b, sess, n, name, args)
+	return float64(n) / el.Seconds(), percentile(lat, 50), percentile(lat, 99)
 }
 
 func BenchmarkThroughput(b *testing.B) {

@@ -379,7 +379,7 @@ func TestSecretsCanary(t *testing.T) {
 			}
 			e.S.Close() // the server has exited: stderr and the audit log are complete
 
-			jwts := e.SB.Tokens()
+			jwts := e.Tokens()
 			if len(jwts) == 0 {
 				t.Fatal("the sandbox issued no JWT")
 			}

@@ -60,24 +60,48 @@ func TestToolsMatchCatalogue(t *testing.T) {
 		if (tl.Tier == tools.Destructive) != tl.Guarded() && tl.Name != "get_activation_keys" {
 			t.Errorf("%s: destructive tools, and only they, are guarded", tl.Name)
 		}
-		// all four hints, explicitly
+		// The hints say only what the spec's defaults do not (and a
+		// destructive tool says destructiveHint true explicitly); read as a
+		// client does, absent as the default, all four are right.
 		raw, _ := json.Marshal(tl.MCP())
 		var def struct {
 			Annotations map[string]any `json:"annotations"`
 			InputSchema map[string]any `json:"inputSchema"`
 		}
 		json.Unmarshal(raw, &def)
-		for _, h := range []string{"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"} {
-			if _, ok := def.Annotations[h].(bool); !ok {
-				t.Errorf("%s: annotation %s missing", tl.Name, h)
+		defaults := map[string]bool{"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true}
+		want := map[string]bool{"readOnlyHint": tl.Tier == tools.Read, "destructiveHint": tl.Tier != tools.Write, "idempotentHint": tl.Tier != tools.Read && tl.Idempotent, "openWorldHint": true}
+		if tl.Tier == tools.Read { // the spec: destructive and idempotent mean nothing when read-only
+			want["destructiveHint"], want["idempotentHint"] = true, false
+		}
+		for h, dflt := range defaults {
+			got := dflt
+			if v, ok := def.Annotations[h]; ok {
+				b, isBool := v.(bool)
+				if !isBool || b == dflt && !(h == "destructiveHint" && tl.Tier == tools.Destructive) {
+					t.Errorf("%s: %s published as %v, which says nothing the default does not", tl.Name, h, v)
+				}
+				got = b
+			}
+			if got != want[h] {
+				t.Errorf("%s (tier %s): %s is in effect %v, want %v", tl.Name, tl.Tier, h, got, want[h])
 			}
 		}
-		if def.Annotations["readOnlyHint"] != (tl.Tier == tools.Read) || def.Annotations["destructiveHint"] != (tl.Tier == tools.Destructive) {
-			t.Errorf("%s: hints disagree with tier %s", tl.Name, tl.Tier)
+		if len(def.Annotations) != map[tools.Tier]int{tools.Read: 1, tools.Write: 1, tools.Destructive: 1}[tl.Tier]+btoi(tl.Tier != tools.Read && tl.Idempotent) {
+			t.Errorf("%s: annotations %v", tl.Name, def.Annotations)
+		}
+		if tl.Tier == tools.Destructive && def.Annotations["destructiveHint"] != true {
+			t.Errorf("%s: a destructive tool says destructiveHint true explicitly", tl.Name)
 		}
 		s := string(mustMarshal(def.InputSchema))
-		if strings.Contains(s, "$ref") || strings.Contains(s, "$defs") || def.InputSchema["additionalProperties"] != false {
-			t.Errorf("%s: schema must be inlined with additionalProperties false: %s", tl.Name, s)
+		if strings.Contains(s, "$ref") || strings.Contains(s, "$defs") || def.InputSchema["type"] != "object" {
+			t.Errorf("%s: schema must be an inlined object: %s", tl.Name, s)
+		}
+		if strings.Contains(s, "additionalProperties") || strings.Contains(s, `"pattern":"^[^\\W_]`) {
+			t.Errorf("%s: the published schema carries what only the validator needs: %s", tl.Name, s)
+		}
+		if v := string(tl.ValidationSchema()); !strings.Contains(v, `"additionalProperties":false`) {
+			t.Errorf("%s: the validation schema refuses no unknown argument: %s", tl.Name, v)
 		}
 		for _, serverSet := range []string{`"createdBy"`, `"updatedBy"`, `"created"`, `"updated"`} {
 			if strings.Contains(s, serverSet) {
@@ -90,6 +114,13 @@ func TestToolsMatchCatalogue(t *testing.T) {
 			t.Errorf("catalogue tool %s is not declared", name)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func mustMarshal(v any) []byte {

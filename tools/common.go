@@ -39,7 +39,7 @@ func list(ctx context.Context, c *Ctx, path string, params P, lp schemas.ListPar
 	for k, v := range extra {
 		q[k] = v
 	}
-	var env schemas.List[map[string]any]
+	var env schemas.List[rawItem]
 	if _, err := c.Client.Do(ctx, client.Call{Method: http.MethodGet, Path: path, Params: params, Query: q, Out: &env}); err != nil {
 		return nil, err
 	}

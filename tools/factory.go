@@ -37,6 +37,9 @@ const (
 
 func (t Tier) String() string { return [...]string{"R", "W", "D"}[t] }
 
+// Word is the tier as a word: read, write or destructive.
+func (t Tier) Word() string { return [...]string{"read", "write", "destructive"}[t] }
+
 // Ctx is what a handler gets besides its input.
 type Ctx struct {
 	Client *client.Client
@@ -194,19 +197,32 @@ func (t *Tool) CompileSchema() error {
 // published one (MCP().RawInputSchema) plus every limit.
 func (t *Tool) ValidationSchema() json.RawMessage { return t.strict }
 
-// MCP returns the tool's MCP definition, with all four annotation hints.
+// MCP returns the tool's MCP definition. Its annotations say only what
+// the spec's defaults (readOnlyHint false, destructiveHint true,
+// idempotentHint false, openWorldHint true) do not: a read tool is
+// readOnlyHint true (the other hints then mean nothing); a write tool is
+// destructiveHint false, and idempotentHint true when it is; a destructive
+// tool keeps destructiveHint true explicit, and idempotentHint true when
+// it is. Every tool reaches Qualys, so openWorldHint stays the default.
 func (t *Tool) MCP() mcp.Tool {
-	b := func(v bool) *bool { return &v }
+	yes, no := true, false
+	var a mcp.ToolAnnotation
+	switch t.Tier {
+	case Read:
+		a.ReadOnlyHint = &yes
+	case Write:
+		a.DestructiveHint = &no
+	case Destructive:
+		a.DestructiveHint = &yes
+	}
+	if t.Tier != Read && t.Idempotent {
+		a.IdempotentHint = &yes
+	}
 	return mcp.Tool{
 		Name:           t.Name, // no title: optional, and the name says it
 		Description:    t.Description,
 		RawInputSchema: t.rawSchema,
-		Annotations: mcp.ToolAnnotation{
-			ReadOnlyHint:    b(t.Tier == Read),
-			DestructiveHint: b(t.Tier == Destructive),
-			IdempotentHint:  b(t.Idempotent),
-			OpenWorldHint:   b(true),
-		},
+		Annotations:    a,
 	}
 }
 

@@ -65,7 +65,7 @@ func TestFaultMatrix(t *testing.T) {
 	for _, o := range ops {
 		for _, f := range faults {
 			e := NewEnv(t, EnvOptions{Flags: []string{"--no-confirm", "--timeout", "1s"}})
-			e.SB.Inject(o.method, o.prefix, f.make(o.write)...)
+			e.Inject(o.method, o.prefix, f.make(o.write)...)
 			ok, msg := o.call(e)
 			if f.name == "slower than timeout" {
 				time.Sleep(600 * time.Millisecond) // let a slow answer land before reading the state

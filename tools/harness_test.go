@@ -22,6 +22,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/sandboxtest"
 )
 
 var binary string
@@ -62,6 +63,7 @@ func NewSandbox(t testing.TB, o sandbox.Options) *sandbox.Server {
 		t.Fatalf("the API documents the sandbox judges requests by (shared/ beside the repository): %v", err)
 	}
 	o.Validate = v.Validate
+	o.Control = true // the test knobs (Env.Inject, Deny, ExpireTokens, Tokens)
 	return sandbox.New(o)
 }
 
@@ -208,6 +210,44 @@ func (e *Env) connect(ctx context.Context, o EnvOptions, transport mcp.Transport
 	}
 	t.Cleanup(func() { sess.Close() })
 	e.S = sess
+}
+
+// control is the sandbox's test knobs (a sandbox the test made itself
+// needs sandbox.Options{Control: true}).
+func (e *Env) control() sandboxtest.Control { return sandboxtest.Control{URL: e.URL} }
+
+// Inject queues faults in the sandbox for the next matching requests.
+func (e *Env) Inject(method, prefix string, faults ...sandbox.Fault) {
+	e.T.Helper()
+	if err := e.control().Inject(method, prefix, faults...); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// Deny takes a permission from the sandbox's user.
+func (e *Env) Deny(permission string) {
+	e.T.Helper()
+	if err := e.control().Deny(permission); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// ExpireTokens expires every token the sandbox issued.
+func (e *Env) ExpireTokens() {
+	e.T.Helper()
+	if err := e.control().ExpireTokens(); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// Tokens is every JWT the sandbox issued.
+func (e *Env) Tokens() []string {
+	e.T.Helper()
+	toks, err := e.control().Tokens()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return toks
 }
 
 // Call calls a tool; a protocol error fails the test.

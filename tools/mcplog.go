@@ -28,7 +28,7 @@ func (f *factory) logCall(ctx context.Context, req mcp.CallToolRequest, t *Tool,
 			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(level, mcpLogger, data))
 		}
 	}
-	if args := req.GetArguments(); args != nil {
+	if args := req.GetArguments(); args != nil && logs(ctx, mcp.LoggingLevelDebug) {
 		b, _ := json.Marshal(maskArgs(args))
 		send(mcp.LoggingLevelDebug, map[string]any{"tool": t.Name, "arguments": json.RawMessage(redact(string(b), secretValues(args)))})
 	}
@@ -54,4 +54,19 @@ func (f *factory) logCall(ctx context.Context, req mcp.CallToolRequest, t *Tool,
 	}
 	send(mcp.LoggingLevelInfo, data)
 	return res
+}
+
+// logs reports whether a message at level would reach the client, as
+// SendLogMessageToClient decides it, so that a call builds the debug
+// message of its arguments only when the client reads it.
+func logs(ctx context.Context, level mcp.LoggingLevel) bool {
+	session := server.ClientSessionFromContext(ctx)
+	if session == nil || !session.Initialized() {
+		return false
+	}
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		return info.LogLevel != "" && level.ShouldSendTo(info.LogLevel)
+	}
+	sl, ok := session.(server.SessionWithLogging)
+	return ok && level.ShouldSendTo(sl.GetLogLevel())
 }

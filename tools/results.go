@@ -49,36 +49,105 @@ func (v View) project(item map[string]any, fields []string) map[string]any {
 	all := slices.Contains(fields, "*")
 	out := make(map[string]any, len(v.Default)+len(fields))
 	for k, val := range item {
-		named := slices.Contains(fields, k)
-		if !all && !named && !slices.Contains(v.Default, k) {
-			continue
+		if all || v.keeps(k, fields) {
+			v.put(out, k, val, all, slices.Contains(fields, k))
 		}
-		if val == nil && named {
-			out[k] = nil
-			continue
-		}
-		if empty(val) {
-			continue
-		}
-		val = dropNulls(val)
-		if slices.Contains(v.Times, k) {
-			val = rfc3339(val)
-		}
-		if shape := v.Shape[k]; shape != nil && !all {
-			val = shape(val)
-		}
-		if in, ok := val.(inline); ok {
-			for ik, iv := range in {
-				out[ik] = iv
-			}
-			continue
-		}
-		if empty(val) {
-			continue
-		}
-		out[k] = val
 	}
 	return out
+}
+
+// rawItem is a record as the API answered it, still JSON.
+type rawItem = json.RawMessage
+
+// projectRaw is project for a record as the API answered it: only the
+// fields the view keeps are decoded (a list's records have dozens of
+// fields, its view a handful). A record that is not an object projects as
+// far as it reads.
+func (v View) projectRaw(item rawItem, fields []string) map[string]any {
+	all := slices.Contains(fields, "*")
+	out := make(map[string]any, len(v.Default)+len(fields))
+	eachField(item, func(key, raw []byte) {
+		if !all && !v.keepsKey(key, fields) {
+			return
+		}
+		var val any
+		if _, err := json.Parse(raw, &val, json.ZeroCopy); err == nil {
+			v.put(out, string(key), val, all, slices.Contains(fields, string(key)))
+		}
+	})
+	return out
+}
+
+func (v View) keeps(k string, fields []string) bool {
+	return slices.Contains(v.Default, k) || slices.Contains(fields, k)
+}
+
+// keepsKey is keeps for a key as bytes, without making it a string.
+func (v View) keepsKey(k []byte, fields []string) bool {
+	for _, list := range [][]string{v.Default, fields} {
+		for _, f := range list {
+			if string(k) == f {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// eachField calls fn with each field of a JSON object: its key, unquoted,
+// and its value as raw JSON, both sharing obj's bytes.
+func eachField(obj []byte, fn func(key, raw []byte)) {
+	t := json.NewTokenizer(obj)
+	if !t.Next() || t.Delim != '{' {
+		return
+	}
+	var key []byte
+	for t.Next() {
+		switch {
+		case t.Delim == '}' && t.Depth == 0:
+			return
+		case t.IsKey:
+			key = t.String()
+		case t.Delim == ':' || t.Delim == ',':
+		case t.Delim == '{' || t.Delim == '[':
+			start, depth := len(obj)-t.Remaining()-1, t.Depth
+			for t.Next() && !((t.Delim == '}' || t.Delim == ']') && t.Depth == depth) {
+			}
+			fn(key, obj[start:len(obj)-t.Remaining()])
+		default:
+			fn(key, t.Value)
+		}
+	}
+}
+
+// put sets one field of a projected record: nulls (at any depth) and
+// empties dropped, but a field asked for by name keeps its null;
+// timestamps as RFC 3339, the view's shape applied (not when all is asked
+// for as is); an inline shape's keys take the field's place.
+func (v View) put(out map[string]any, k string, val any, all, named bool) {
+	if val == nil && named {
+		out[k] = nil
+		return
+	}
+	if empty(val) {
+		return
+	}
+	val = dropNulls(val)
+	if slices.Contains(v.Times, k) {
+		val = rfc3339(val)
+	}
+	if shape := v.Shape[k]; shape != nil && !all {
+		val = shape(val)
+	}
+	if in, ok := val.(inline); ok {
+		for ik, iv := range in {
+			out[ik] = iv
+		}
+		return
+	}
+	if !empty(val) {
+		out[k] = val
+	}
 }
 
 // dropNulls removes the null members of the objects within v, at any
@@ -163,13 +232,13 @@ func rfc3339(v any) any {
 }
 
 // toList builds a ListResult from a decoded envelope page.
-func toList(env schemas.List[map[string]any], view View, fields []string, page, size int) *ListResult {
+func toList(env schemas.List[rawItem], view View, fields []string, page, size int) *ListResult {
 	if page < 1 {
 		page = 1
 	}
 	r := &ListResult{Items: make([]map[string]any, 0, len(env.Data)), Count: env.Count, PageNumber: page, PageSize: size}
 	for _, it := range env.Data {
-		r.Items = append(r.Items, view.project(it, fields))
+		r.Items = append(r.Items, view.projectRaw(it, fields))
 	}
 	switch {
 	case env.Count != nil && page*size < *env.Count:

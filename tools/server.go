@@ -37,6 +37,9 @@ type Options struct {
 	Logger       *slog.Logger
 	AuditPath    string      // JSON lines per write, destructive call and guard decision
 	State        state.Store // shared by replicas; nil: in memory, this process only
+	// DynamicToolsets lists only list_toolsets, get_toolset_tools and
+	// enable_toolset at first; the offered tools come by toolset.
+	DynamicToolsets bool
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -157,7 +160,7 @@ type factory struct {
 // Server is the assembled MCP server and what it serves.
 type Server struct {
 	MCP   *server.MCPServer
-	Tools []Tool
+	Tools []Tool // offered: listed, or with DynamicToolsets enabled by toolset
 	f     *factory
 }
 
@@ -199,28 +202,38 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if f.audit, err = newAudit(o.AuditPath); err != nil {
 		return nil, err
 	}
+	instructions := Instructions
+	if o.DynamicToolsets {
+		instructions += dynamicNote
+	}
 	mcpOpts := []server.ServerOption{
 		// Elicitation is a client capability: the guard asks clients that
 		// declare it, and the server advertises nothing for it.
-		server.WithToolCapabilities(false),
+		server.WithToolCapabilities(o.DynamicToolsets), // the list changes only when toolsets are enabled
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithCompletions(), // prompt arguments and resource IDs, from their values or a list call
 		server.WithPromptCompletionProvider(completer{f}),
 		server.WithResourceCompletionProvider(completer{f}),
 		server.WithRecovery(),
-		server.WithInstructions(Instructions),
+		server.WithInstructions(instructions),
 	}
 	if f.sessions != nil {
 		mcpOpts = append(mcpOpts, server.WithHooks(f.sessions.hooks()))
 	}
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version, mcpOpts...)
-	for i := range chosen {
-		t := &chosen[i]
-		s.AddTool(t.MCP(), f.handler(t))
+	if o.DynamicToolsets {
+		s.AddTools(f.dynamicTools(s, chosen)...)
+	} else {
+		for i := range chosen {
+			t := &chosen[i]
+			s.AddTool(t.MCP(), f.handler(t))
+		}
 	}
 	f.addResources(s, chosen)
-	prompts.Register(s)
+	prompts.Register(s, func(name string) bool {
+		return slices.ContainsFunc(chosen, func(t Tool) bool { return t.Name == name })
+	})
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
 
@@ -353,10 +366,12 @@ func errorResult(err error, secrets []string) *mcp.CallToolResult {
 // secretNames are argument names whose values never appear in output.
 var secretNames = []string{"password", "secret", "token", "credential", "accesskey", "privatekey", "serviceaccountjson", "apikey"}
 
+var separators = strings.NewReplacer("_", "", "-", "")
+
 // IsSecretName reports whether an argument name holds a secret
 // (client_secret and private-key count as clientSecret and privateKey).
 func IsSecretName(name string) bool {
-	n := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(name))
+	n := separators.Replace(strings.ToLower(name))
 	for _, s := range secretNames {
 		if strings.Contains(n, s) {
 			return true

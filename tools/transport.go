@@ -109,6 +109,9 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return fmt.Errorf("--http %q: %w", o.Addr, err)
 	}
+	if o.Stateless && s.f.opts.DynamicToolsets {
+		return ErrDynamicStateless
+	}
 	if !client.IsLoopback(host) && o.Token == "" {
 		return errors.New("--http on a non-loopback address needs a bearer token: set QUALYS_MCP_HTTP_TOKEN")
 	}
