@@ -183,7 +183,7 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 		return err
 	}
 
-	ask := &confirmer{yes: yes, term: term, stop: ctx.Done()}
+	ask := &confirmer{yes: yes, term: term, stop: ctx.Done(), redact: srv.Redact}
 	c, err := mcpclient.NewInProcessClientWithOptions(srv.MCP, mcpclient.WithElicitationHandler(ask))
 	if err != nil {
 		return err
@@ -206,10 +206,9 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 	case err != nil:
 		return fmt.Errorf("%s: %w", name, err)
 	case res.IsError:
-		return &exitError{exitFailed, errors.New(resultText(res))}
+		return &exitError{exitFailed, errors.New(srv.Redact(tools.ResultText(res)))}
 	}
-	text := resultText(res)
-	fmt.Fprintln(term.out, indent(text))
+	fmt.Fprintln(term.out, srv.Redact(indent(tools.ResultText(res)))) // last: indenting re-encodes the text
 	return nil
 }
 
@@ -225,15 +224,6 @@ func offered(srv *tools.Server, name string) error {
 	return exitWith(exitUsage, "unknown tool %q; `qualys-cs-mcp tools` lists them", name)
 }
 
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
 
 // indent pretty-prints a JSON text; anything else is printed as it is.
 func indent(text string) string {
@@ -256,10 +246,11 @@ type confirmer struct {
 	term     cliIO
 	stop     <-chan struct{} // closed on Ctrl-C: stop waiting for an answer
 	declined string          // why the user's confirmation was not given
+	redact   func(string) string
 }
 
 func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	fmt.Fprintln(c.term.err, req.Params.Message)
+	fmt.Fprintln(c.term.err, c.redact(req.Params.Message))
 	decline := func(why string) (*mcp.ElicitationResult, error) {
 		c.declined = why
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil

@@ -12,9 +12,10 @@ import (
 // tokenSource caches the JWT and renews it before it expires, one renewal
 // at a time however many calls wait.
 type tokenSource struct {
-	sem   chan struct{} // a lock that honours the caller's context
-	fetch func(context.Context) (string, error)
-	fixed string // QUALYS_TOKEN, used until it is refused
+	sem    chan struct{} // a lock that honours the caller's context
+	fetch  func(context.Context) (string, error)
+	fixed  string             // QUALYS_TOKEN, used until it is refused
+	issued func(token string) // told of every token obtained (the secrets registry)
 
 	token string
 	exp   time.Time
@@ -78,6 +79,9 @@ func (a *tokenSource) refresh(ctx context.Context) (string, error) {
 	if err != nil {
 		a.token = ""
 		return "", err
+	}
+	if a.issued != nil {
+		a.issued(tok)
 	}
 	a.token, a.exp = tok, expiry(tok)
 	return tok, nil

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
 // BasePath is where the CS API v1.3 lives under a gateway.
@@ -53,6 +55,9 @@ type Config struct {
 	Unthrottled bool
 	// Transport replaces the HTTP transport (the in-process sandbox).
 	Transport http.RoundTripper
+	// Secrets is the process's registry of secrets: the client adds the
+	// password and every token it holds. Nil: the client makes its own.
+	Secrets *secret.Registry
 }
 
 // ConfigFromEnv reads QUALYS_USERNAME, QUALYS_PASSWORD or

@@ -237,7 +237,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp})
 		return nil, server.NewInputRequestBuilder(state).Elicit(confirmKey, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
-			Message: p.Summary + "\n\nThis cannot be undone. Proceed?",
+			Message: f.secrets.Redact(p.Summary, secretValues(c.Args)...) + "\n\nThis cannot be undone. Proceed?",
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
