@@ -224,7 +224,6 @@ func offered(srv *tools.Server, name string) error {
 	return exitWith(exitUsage, "unknown tool %q; `qualys-cs-mcp tools` lists them", name)
 }
 
-
 // indent pretty-prints a JSON text; anything else is printed as it is.
 func indent(text string) string {
 	var v any
