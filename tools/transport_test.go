@@ -403,25 +403,35 @@ func TestHTTPIdleConnectionFlood(t *testing.T) {
 }
 
 // Each write has its own deadline: an SSE stream that writes now and then
-// lives far longer than the write timeout.
+// lives far longer than the write timeout, which http.Server's own
+// WriteTimeout (the control) would cut.
 func TestWriteDeadlinesDoNotCutLiveStreams(t *testing.T) {
-	h := withWriteDeadlines(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	stream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		for i := 0; i < 8; i++ {
 			fmt.Fprintf(w, "data: %d\n\n", i)
 			w.(http.Flusher).Flush()
 			time.Sleep(100 * time.Millisecond)
 		}
-	}), 250*time.Millisecond)
-	hs := httptest.NewServer(h)
-	defer hs.Close()
-	resp, err := http.Get(hs.URL)
-	if err != nil {
-		t.Fatal(err)
+	})
+	events := func(h http.Handler, serverTimeout time.Duration) int {
+		hs := httptest.NewUnstartedServer(h)
+		hs.Config.WriteTimeout = serverTimeout
+		hs.Start()
+		defer hs.Close()
+		resp, err := http.Get(hs.URL)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Count(string(b), "data:")
 	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || strings.Count(string(b), "data:") != 8 {
-		t.Fatalf("stream: %q %v", b, err)
+	if n := events(withWriteDeadlines(stream, 250*time.Millisecond), 0); n != 8 {
+		t.Fatalf("with per-write deadlines: %d of 8 events", n)
+	}
+	if n := events(stream, 250*time.Millisecond); n == 8 {
+		t.Fatal("control: http.Server's WriteTimeout did not cut the stream")
 	}
 }
 
