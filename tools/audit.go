@@ -49,7 +49,8 @@ func newAudit(path string, secrets *secret.Registry) (func(t *Tool, c *Ctx, even
 
 // targetIDs are the identifiers a call acts on: the ID arguments
 // (sensorProfileId, registryUuid, reportUuids, ...) and, for a create, the
-// IDs its answer names.
+// IDs its answer names; a create that failed has none, and is named by its
+// name arguments instead.
 func targetIDs(args map[string]any, answer any) map[string]any {
 	out := map[string]any{}
 	for k, v := range args {
@@ -64,6 +65,13 @@ func targetIDs(args map[string]any, answer any) map[string]any {
 				if _, given := out[k]; !given && isIDName(k) {
 					out[k] = v
 				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		for k, v := range args {
+			if k == "name" || strings.HasSuffix(k, "Name") {
+				out[k] = v
 			}
 		}
 	}

@@ -279,7 +279,7 @@ func outcomeOf(err error) string {
 func callDetail(trace *client.Trace, err error) string {
 	d := trace.Summary()
 	if d == "" {
-		d = "nothing sent to Qualys"
+		d = "no change sent to Qualys"
 	}
 	if err != nil {
 		d += "; " + err.Error()
