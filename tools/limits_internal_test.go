@@ -103,7 +103,7 @@ func TestAddrLimiterIsBounded(t *testing.T) {
 	}
 }
 
-func TestConnLimitClosesTheStalestIdle(t *testing.T) {
+func TestConnLimitMakesRoom(t *testing.T) {
 	l := newConnLimit(2)
 	pipe := func() (net.Conn, net.Conn) { a, b := net.Pipe(); return a, b }
 	isClosed := func(peer net.Conn) bool {
@@ -134,5 +134,18 @@ func TestConnLimitClosesTheStalestIdle(t *testing.T) {
 	l.state(c5, http.StateNew) // c2 is idle again, and goes
 	if !isClosed(p2) || isClosed(p5) {
 		t.Fatal("c2 idle was not the one closed")
+	}
+	// a connection that never sent a request goes before a kept-alive one
+	l = newConnLimit(2)
+	a, pa := pipe()
+	b, pb := pipe()
+	c, pc := pipe()
+	l.state(a, http.StateNew)
+	l.state(a, http.StateActive)
+	l.state(a, http.StateIdle) // idle the longest
+	l.state(b, http.StateNew)
+	l.state(c, http.StateNew)
+	if isClosed(pa) || !isClosed(pb) || isClosed(pc) {
+		t.Fatalf("kept-alive a closed %v, silent b %v, new c %v", isClosed(pa), isClosed(pb), isClosed(pc))
 	}
 }

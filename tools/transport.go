@@ -49,6 +49,12 @@ type HTTPOptions struct {
 	SessionIdle time.Duration // a session without a request this long ends; 0 means DefaultSessionIdle
 	MaxConns    int           // open connections; 0 means DefaultMaxConns
 
+	// RefusalDelay holds a refusal of a client that is over its address's
+	// rate, unauthenticated, or finds no room for a session, before it is
+	// answered (at most refusalSlots at once); 0 means one second, negative
+	// none.
+	RefusalDelay time.Duration
+
 	ReadTimeout  time.Duration // to read a request's header, and then its body; 0 means 30s
 	WriteTimeout time.Duration // for each write of an answer (a live SSE stream is not cut); 0 means 30s
 	IdleTimeout  time.Duration // a kept-alive connection between requests; 0 means 2 minutes
@@ -68,6 +74,10 @@ const (
 	AddrRateFactor = 4
 	// addrBuckets is how many client addresses the rate limiter remembers.
 	addrBuckets = 4096
+	// refusalSlots is how many refusals are held at once (RefusalDelay);
+	// past that they are answered at once. Well under DefaultMaxConns, so
+	// held refusals never fill the connection cap.
+	refusalSlots = 256
 )
 
 func (o *HTTPOptions) defaults() {
@@ -89,6 +99,9 @@ func (o *HTTPOptions) defaults() {
 		o.MaxConns = DefaultMaxConns
 	}
 	def(&o.SessionIdle, DefaultSessionIdle)
+	if o.RefusalDelay == 0 {
+		o.RefusalDelay = time.Second
+	}
 	def(&o.ReadTimeout, 30*time.Second)
 	def(&o.WriteTimeout, 30*time.Second)
 	def(&o.IdleTimeout, 2*time.Minute)
@@ -159,7 +172,7 @@ func (s *Server) httpServer(ctx context.Context, o HTTPOptions) *http.Server {
 // mcpHandler is mcp-go's streamable HTTP behind the guard. Stateful, the
 // sessions are ours (sessions: capped, expiring) with a bounded event store.
 func (s *Server) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
-	g := &httpGuard{opts: o, secrets: s.f.secrets,
+	g := &httpGuard{opts: o, secrets: s.f.secrets, held: make(chan struct{}, refusalSlots),
 		addrs: newAddrLimiter(rate{AddrRateFactor * o.RatePerSecond, 2 * AddrRateFactor * o.RatePerSecond}, addrBuckets)}
 	opts := []server.StreamableHTTPOption{server.WithEndpointPath("/mcp"), server.WithStreamableHTTPLogger(s.f.log)}
 	if o.Stateless {
@@ -203,7 +216,30 @@ type httpGuard struct {
 	secrets  *secret.Registry
 	sessions *sessions // nil when stateless
 	addrs    *addrLimiter
+	held     chan struct{} // refusals being held
 	next     http.Handler
+}
+
+// holdRefusal delays the refusal of a client that is over its address's
+// rate, unauthenticated or finds no room, by RefusalDelay (what Retry-After
+// asks of it anyway): a flood sent over a few connections then slows
+// itself down instead of taking the CPU that honest clients need. At most
+// refusalSlots are held at once; past that the refusal goes at once.
+func (g *httpGuard) holdRefusal(r *http.Request) {
+	if g.opts.RefusalDelay <= 0 {
+		return
+	}
+	select {
+	case g.held <- struct{}{}:
+		defer func() { <-g.held }()
+		t := time.NewTimer(g.opts.RefusalDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+	default:
+	}
 }
 
 func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +248,7 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !g.authorized(r) {
+		g.holdRefusal(r)
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, "Unauthorized: a valid bearer token is required", http.StatusUnauthorized)
 		return
@@ -311,6 +348,7 @@ func (g *httpGuard) newSession(w http.ResponseWriter, r *http.Request) (func(), 
 	}
 	release, ok := g.sessions.admit()
 	if !ok {
+		g.holdRefusal(r)
 		w.Header().Set("Retry-After", "30")
 		http.Error(w, fmt.Sprintf("Service Unavailable: the server holds its maximum of %d sessions; retry later (sessions end on DELETE or after %s without a request)",
 			g.opts.MaxSessions, g.opts.SessionIdle), http.StatusServiceUnavailable)
@@ -321,6 +359,7 @@ func (g *httpGuard) newSession(w http.ResponseWriter, r *http.Request) (func(), 
 
 func (g *httpGuard) byAddress(w http.ResponseWriter, r *http.Request) (func(), bool) {
 	if !g.addrs.allow(clientAddr(r)) {
+		g.holdRefusal(r)
 		tooMany(w, "this client address")
 		return nil, false
 	}

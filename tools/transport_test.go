@@ -132,7 +132,7 @@ func rpc(id int, method string) string {
 const callBody = `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"list_sensors","arguments":{}}}`
 
 func TestHTTPTransportChecks(t *testing.T) {
-	base := httpServer(t, HTTPOptions{Addr: "127.0.0.1:0", Token: "bearer-secret", MaxBody: 4096, RatePerSecond: 5})
+	base := httpServer(t, HTTPOptions{Addr: "127.0.0.1:0", Token: "bearer-secret", MaxBody: 4096, RatePerSecond: 5, RefusalDelay: -1})
 	if r, err := http.Get(base + "/healthz"); err != nil || r.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", r, err)
 	}
@@ -245,7 +245,7 @@ func TestHTTPStatelessNeedsNoSession(t *testing.T) {
 // Past MaxSessions a new session gets 503 while the others keep working;
 // a deleted or idle session makes room.
 func TestHTTPSessionCapAndExpiry(t *testing.T) {
-	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", MaxSessions: 3, SessionIdle: 400 * time.Millisecond})
+	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", MaxSessions: 3, SessionIdle: 400 * time.Millisecond, RefusalDelay: -1})
 	ids := []string{initSession(t, base, nil), initSession(t, base, nil), initSession(t, base, nil)}
 	status, h, body := exchange(t, http.MethodPost, base, nil, initBody)
 	if status != 503 || h.Get("Retry-After") == "" || !strings.Contains(body, "maximum of 3 sessions") {
@@ -291,7 +291,7 @@ func TestHTTPSessionCapAndExpiry(t *testing.T) {
 // With a bearer token, a flood of wrong-token requests is refused before
 // anything is kept for it: no session, no rate bucket.
 func TestHTTPBearerFirst(t *testing.T) {
-	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Token: "the-right-token"})
+	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Token: "the-right-token", RefusalDelay: -1})
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -322,7 +322,7 @@ func TestHTTPRandomSessionIDs(t *testing.T) {
 			t.Fatalf("random ID %d: %d", i, r)
 		}
 	}
-	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Stateless: true, RatePerSecond: 10})
+	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Stateless: true, RatePerSecond: 10, RefusalDelay: -1})
 	served, start := 0, time.Now()
 	for i := 0; i < 300; i++ {
 		if post(t, base, withSession(nil, randomID()), rpc(i, "tools/list")) == 200 {
@@ -332,6 +332,35 @@ func TestHTTPRandomSessionIDs(t *testing.T) {
 	r := g.addrs.rate
 	if allowed := int(r.burst + r.perSecond*time.Since(start).Seconds()); served > allowed+1 || served < int(r.burst) {
 		t.Fatalf("%d of 300 served; the address allows %d", served, allowed)
+	}
+}
+
+// A refusal of a client over its address's rate, or without the token, is
+// held for RefusalDelay (a flood over a few connections slows itself); at
+// most refusalSlots at once, past that it goes at once. A session's own
+// limit answers at once.
+func TestHTTPRefusalsAreHeld(t *testing.T) {
+	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Token: "tok-1234", RatePerSecond: 1, RefusalDelay: 1500 * time.Millisecond})
+	start := time.Now()
+	if r := post(t, base, map[string]string{"Authorization": "Bearer nope"}, initBody); r != 401 || time.Since(start) < 1500*time.Millisecond {
+		t.Fatalf("wrong token: %d after %s", r, time.Since(start))
+	}
+	auth := map[string]string{"Authorization": "Bearer tok-1234"}
+	id := initSession(t, base, auth)
+	for i := 0; i < 2; i++ { // the session's burst
+		post(t, base, withSession(auth, id), rpc(i, "ping"))
+	}
+	start = time.Now()
+	if r := post(t, base, withSession(auth, id), rpc(3, "ping")); r != 429 || time.Since(start) >= 1500*time.Millisecond {
+		t.Fatalf("over the session's rate: %d after %s", r, time.Since(start))
+	}
+	// fill the slots: the next refusal goes at once
+	for i := 0; i < refusalSlots; i++ {
+		g.held <- struct{}{}
+	}
+	start = time.Now()
+	if r := post(t, base, map[string]string{"Authorization": "Bearer nope"}, initBody); r != 401 || time.Since(start) >= 1500*time.Millisecond {
+		t.Fatalf("with every slot taken: %d after %s", r, time.Since(start))
 	}
 }
 
