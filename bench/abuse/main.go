@@ -509,7 +509,7 @@ func raiseFileLimit() {
 	}
 }
 
-func mb(b int64) float64        { return float64(b) / (1 << 20) }
+func mb(b int64) float64         { return float64(b) / (1 << 20) }
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func fail(err error) {
