@@ -68,9 +68,10 @@ func parseArgs(fs *flag.FlagSet, args []string) (sub string, pos []string, err e
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printUsage(os.Stdout, fs) // asked for: the answer, on stdout
 				return "", nil, err
 			}
-			return "", nil, &exitError{exitUsage, err}
+			return "", nil, &exitError{exitUsage, fmt.Errorf("%w (see --help)", err)}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -97,11 +98,9 @@ func parseArgs(fs *flag.FlagSet, args []string) (sub string, pos []string, err e
 	return "", nil, exitWith(exitUsage, "unexpected argument %q; the subcommands are tools and call (see --help)", pos[0])
 }
 
-// usage prints the synopsis and the flags.
-func usage(fs *flag.FlagSet) func() {
-	return func() {
-		w := fs.Output()
-		fmt.Fprint(w, `Usage:
+// printUsage prints the synopsis and the flags on w.
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `Usage:
   qualys-cs-mcp [flags]                          serve MCP on stdio (or --http ADDR)
   qualys-cs-mcp tools [flags]                    list the tools offered: name, tier, what it does
   qualys-cs-mcp call [flags] TOOL ['{json}'|-]   run one tool and print its result (- reads the JSON from stdin)
@@ -110,8 +109,10 @@ Exit codes of call: 0 success, 1 tool error, 2 usage, 3 not confirmed (nothing c
 
 Flags:
 `)
-		fs.PrintDefaults()
-	}
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
 }
 
 // listTools prints the tools the flags offer, one line each. It needs no
@@ -249,7 +250,7 @@ type confirmer struct {
 }
 
 func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	fmt.Fprintln(c.term.err, c.redact(req.Params.Message))
+	fmt.Fprintln(c.term.err, c.redact(tools.Printable(req.Params.Message))) // its values are quoted; nothing else can act on the terminal; redacted last
 	decline := func(why string) (*mcp.ElicitationResult, error) {
 		c.declined = why
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil

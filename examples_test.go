@@ -188,8 +188,13 @@ func (c checker) claudeCode(path string) int {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return c.claudeCodeLines(path, string(b))
+}
+
+// claudeCodeLines checks the `claude mcp add` lines of a text.
+func (c checker) claudeCodeLines(path, text string) int {
 	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		if !strings.HasPrefix(line, "claude mcp add ") {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,7 +35,8 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("qualys-cs-mcp", flag.ContinueOnError)
-	fs.Usage = usage(fs)
+	fs.SetOutput(io.Discard) // parseArgs prints --help on stdout; main prints errors on stderr
+	fs.Usage = func() {}
 	var (
 		useSandbox = fs.Bool("sandbox", false, "serve the tools from an embedded emulated CS gateway (no Qualys account needed)")
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
@@ -43,7 +45,8 @@ func run(args []string) error {
 		toolsets   = fs.String("toolsets", tools.DefaultToolsets, "comma-separated toolsets to offer, or all")
 		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
-		fallback   = fs.String("confirm-fallback", "token", "for clients without elicitation: token or deny")
+		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
+		confirmTTL = fs.Duration("confirm-ttl", tools.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
 		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
@@ -81,7 +84,7 @@ func run(args []string) error {
 
 	opts := tools.Options{
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
-		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		NoConfirm: *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog, Secrets: secrets,
 	}
 	if sub == subcmdTools {
@@ -106,6 +109,8 @@ func run(args []string) error {
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
+	} else if *fallback == string(tools.FallbackToken) {
+		logger.Warn("--confirm-fallback token: for clients that cannot ask the user, the model confirms destructive tools by itself with the token; no human is needed")
 	}
 	srv, err := tools.NewServer(client.New(cfg), opts)
 	if err != nil {

@@ -283,11 +283,11 @@ func TestCLIInterruptedQuestion(t *testing.T) {
 func flagsFromHelp(t *testing.T) map[string]bool {
 	t.Helper()
 	r := runBin(t, "", nil, "--help")
-	if r.code != 0 {
-		t.Fatalf("--help: exit %d", r.code)
+	if r.code != 0 || r.errOut != "" || !strings.HasPrefix(r.out, "Usage:") {
+		t.Fatalf("--help: exit %d, stderr %q, stdout %q: want the usage on stdout and exit 0", r.code, r.errOut, r.out)
 	}
 	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)( \w+)?$`).FindAllStringSubmatch(r.out+r.errOut, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)( \w+)?$`).FindAllStringSubmatch(r.out, -1) {
 		flags[m[1]] = m[2] != ""
 	}
 	if takes, ok := flags["toolsets"]; !ok || !takes || flags["sandbox"] || flags["yes"] {

@@ -15,7 +15,7 @@ import (
 
 func TestAuditLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	e := NewEnv(t, EnvOptions{Flags: []string{"--audit-log", path}})
+	e := NewEnv(t, EnvOptions{Flags: append([]string{"--audit-log", path}, tokenFlags...)})
 	e.OK("list_sensors", nil) // reads are not audited
 	e.OK("attach_sensor_profile", map[string]any{"sensorId": freeGen, "profileId": general})
 	e.OK("update_sensor_profile", map[string]any{"sensorProfileId": general, "description": "audited"})
@@ -26,28 +26,16 @@ func TestAuditLog(t *testing.T) {
 	e.Fail("delete_sensor_profile", with(args, "confirmation_token", tok+"x"))
 	e.OK("delete_sensor_profile", with(args, "confirmation_token", tok))
 
-	trail, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := auditLines(t, trail)
-	var events []string
-	for _, line := range lines {
-		if line["time"] == nil || line["tool"] == nil {
-			t.Fatalf("line lacks time or tool: %v", line)
-		}
-		events = append(events, line["tool"].(string)+":"+line["event"].(string)+":"+line["outcome"].(string))
-	}
-	if strings.Contains(string(trail), tok) {
-		t.Fatal("the confirmation token is in the audit log")
-	}
+	events := auditEvents(t, path, tok)
 	want := []string{"attach_sensor_profile:call:ok", "update_sensor_profile:call:ok", "update_sensor_profile:call:error",
 		"delete_sensor_profile:guard:token issued", "delete_sensor_profile:guard:token refused",
-		"delete_sensor_profile:call:error", "delete_sensor_profile:guard:confirmed", "delete_sensor_profile:call:ok"}
+		"delete_sensor_profile:call:error", "delete_sensor_profile:guard:consented:model/token", "delete_sensor_profile:call:ok"}
 	if strings.Join(events, ",") != strings.Join(want, ",") {
 		t.Fatalf("audit events:\n%v\nwant\n%v", events, want)
 	}
 	// what a reader needs: which target, what was sent, how Qualys answered
+	trail, _ := os.ReadFile(path)
+	lines := auditLines(t, trail)
 	for i, w := range []struct{ target, detail string }{
 		{`{"profileId":"` + general + `","sensorId":"` + freeGen + `"}`, "PUT /sensors/" + freeGen + "/profile/" + general + "/attach: HTTP 200"},
 		{`{"profileUuid":"` + general + `","sensorProfileId":"` + general + `"}`, "PUT /sensorProfile/" + general + ": HTTP 200"},
@@ -65,6 +53,56 @@ func TestAuditLog(t *testing.T) {
 	if d := lines[7]["detail"]; d != "DELETE /sensorProfile/"+north+": HTTP 200" {
 		t.Errorf("delete detail %q", d)
 	}
+}
+
+// A read-only server refuses a destructive call even with a valid token
+// from another replica: the tool does not exist there.
+func TestReadOnlyRefusesDestructiveWithToken(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	key := []string{"QUALYS_MCP_STATE_KEY=k"}
+	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags})
+	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})
+	ro := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: []string{"--read-only"}})
+	res, err := ro.S.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range res.Tools {
+		if tl.Annotations == nil || !tl.Annotations.ReadOnlyHint {
+			t.Errorf("--read-only lists %s", tl.Name)
+		}
+	}
+	if !ro.Refused("delete_sensor_profile", map[string]any{"sensorProfileId": north, "confirmation_token": tok}) {
+		t.Fatal("read-only server ran a destructive tool")
+	}
+	if !profileExists(ro, north) {
+		t.Fatal("deleted")
+	}
+}
+
+// auditEvents reads the audit log as tool:event:outcome (and who, for a
+// consent), checking every line (auditLines), and that secret is in none.
+func auditEvents(t *testing.T, path, secret string) []string {
+	t.Helper()
+	trail, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(trail), secret) {
+		t.Fatal("a confirmation secret is in the audit log")
+	}
+	var events []string
+	for _, line := range auditLines(t, trail) {
+		if line["time"] == nil || line["tool"] == nil {
+			t.Fatalf("line lacks time or tool: %v", line)
+		}
+		ev := line["tool"].(string) + ":" + line["event"].(string) + ":" + line["outcome"].(string)
+		if line["outcome"] == "consented" {
+			ev += ":" + line["detail"].(string) // who
+		}
+		events = append(events, ev)
+	}
+	return events
 }
 
 // auditLines parses an audit log and checks what every line must have:
@@ -99,27 +137,38 @@ func auditLines(t *testing.T, trail []byte) []map[string]any {
 	return out
 }
 
-// A read-only server refuses a destructive call even with a valid token
-// from another replica: the tool does not exist there.
-func TestReadOnlyRefusesDestructiveWithToken(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
-	key := []string{"QUALYS_MCP_STATE_KEY=k"}
-	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key})
-	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})
-	ro := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: []string{"--read-only"}})
-	res, err := ro.S.ListTools(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tl := range res.Tools {
-		if tl.Annotations == nil || !tl.Annotations.ReadOnlyHint {
-			t.Errorf("--read-only lists %s", tl.Name)
+// The audit log names who consented: the user in the client's form, the
+// user on the page; a page cancelled or expired is no consent.
+func TestAuditNamesWhoConsented(t *testing.T) {
+	dir := t.TempDir()
+	formLog, pageLog := filepath.Join(dir, "form.jsonl"), filepath.Join(dir, "page.jsonl")
+	form := NewEnv(t, EnvOptions{Elicit: Accept, Flags: []string{"--audit-log", formLog}})
+	form.OK("delete_sensor_profile", map[string]any{"sensorProfileId": north})
+
+	page := NewEnv(t, EnvOptions{Flags: []string{"--audit-log", pageLog}})
+	args := map[string]any{"sensorProfileId": general}
+	link := pageLink(t, page.OK("delete_sensor_profile", args))
+	decideOnPage(t, link, "cancel")
+	page.OK("delete_sensor_profile", args)
+	link = pageLink(t, page.OK("delete_sensor_profile", args))
+	decideOnPage(t, link, "confirm")
+	page.OK("delete_sensor_profile", args)
+
+	for _, c := range []struct {
+		path string
+		id   string
+		want []string
+	}{
+		{formLog, "\x00", []string{"guard:preview shown", "guard:consented:human/form", "call:ok"}},
+		{pageLog, strings.TrimPrefix(link[strings.LastIndex(link, "/"):], "/"), []string{"guard:preview shown", "guard:declined", "call:ok",
+			"guard:preview shown", "guard:consented:human/page", "call:ok"}},
+	} {
+		got := auditEvents(t, c.path, c.id) // a page's id opens it: it is not logged
+		for i := range got {
+			got[i] = strings.TrimPrefix(got[i], "delete_sensor_profile:")
 		}
-	}
-	if !ro.Refused("delete_sensor_profile", map[string]any{"sensorProfileId": north, "confirmation_token": tok}) {
-		t.Fatal("read-only server ran a destructive tool")
-	}
-	if !profileExists(ro, north) {
-		t.Fatal("deleted")
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s:\n%v\nwant\n%v", filepath.Base(c.path), got, c.want)
+		}
 	}
 }

@@ -55,6 +55,17 @@ type canaryFixture struct {
 	gone  schemas.Container
 }
 
+// newCanaryFixture picks the images and containers the calls use from the
+// sandbox's inventory.
+func newCanaryFixture(t *testing.T, e *Env) *canaryFixture {
+	f := &canaryFixture{ids: map[string]string{}}
+	f.image = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 && len(im.RegistryUUID) > 0 })
+	f.busy = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount > 0 })
+	f.ctr = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "RUNNING" })
+	f.gone = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "DELETED" })
+	return f
+}
+
 // canaryCall is one call of the catalogue run: its arguments (built when
 // it runs, from what earlier calls created), whether it must fail, and
 // which ID of its answer later calls use.
@@ -300,18 +311,18 @@ func TestSecretsCanary(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
 			wire := &syncBuffer{}
-			e := NewEnv(t, EnvOptions{Elicit: mode.elicit, Protocol: mode.protocol, Wire: wire, Flags: []string{"--audit-log", audit, "--log-level", "debug"}})
+			flags := []string{"--audit-log", audit, "--log-level", "debug"}
+			if mode.elicit == NoElicitation {
+				flags = append(flags, tokenFlags...)
+			}
+			e := NewEnv(t, EnvOptions{Elicit: mode.elicit, Protocol: mode.protocol, Wire: wire, Flags: flags})
 			logs := mode.protocol != "" // the newest protocol has no logging/setLevel
 			if logs {
 				if err := e.S.SetLoggingLevel(t.Context(), &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			f := &canaryFixture{ids: map[string]string{}}
-			f.image = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 && len(im.RegistryUUID) > 0 })
-			f.busy = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount > 0 })
-			f.ctr = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "RUNNING" })
-			f.gone = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "DELETED" })
+			f := newCanaryFixture(t, e)
 
 			type seen struct {
 				where, text string

@@ -57,14 +57,17 @@ func getInto(ctx context.Context, c *Ctx, path string, params P, out any) error 
 }
 
 // send makes a write call and answers what Qualys answered (its IDs), or
-// the fallback when the answer has no body.
+// the fallback when the answer has no body. The fallback's empty members
+// (arguments not given) are left out.
 func send(ctx context.Context, c *Ctx, call client.Call, fallback map[string]any) (any, error) {
+	fallback = present(fallback)
 	var answer any
 	call.Out = &answer
 	if _, err := c.Client.Do(ctx, call); err != nil {
 		return nil, err
 	}
 	m, _ := answer.(map[string]any)
+	dropNulls(m)
 	if msg, ok := answer.(string); ok && msg != "" {
 		m = map[string]any{"message": msg}
 	}

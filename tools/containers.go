@@ -85,7 +85,7 @@ func getContainerCompliance(ctx context.Context, c *Ctx, in *schemas.ContainerCo
 
 var containerDeletion = deletion{what: "container", path: "/containers", idsParam: "containerIds",
 	name: func(m map[string]any) string {
-		return str(m["name"]) + " (" + str(m["containerId"]) + ", " + str(m["state"]) + ")"
+		return Quote(str(m["name"])) + " (" + Quote(str(m["containerId"])) + ", " + Quote(str(m["state"])) + ")"
 	},
 	target: []string{"uuid", "sha", "state"},
 }

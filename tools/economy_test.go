@@ -1,8 +1,10 @@
 package tools_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -120,15 +122,62 @@ const (
 	setsEnd   = "<!-- toolsets:end -->"
 )
 
+// wireToolsList runs the binary with flags over stdio, asks tools/list
+// and measures the tools array exactly as the server wrote it (brackets
+// and commas included).
+func wireToolsList(t *testing.T, flags ...string) (tools, bytes int) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"--sandbox"}, flags...)...)
+	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"wire","version":"1"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/list"}
+`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<22)
+	for sc.Scan() {
+		var m struct {
+			ID     int `json:"id"`
+			Result struct {
+				Tools      json.RawMessage `json:"tools"`
+				NextCursor string          `json:"nextCursor"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(sc.Bytes(), &m) != nil || m.ID != 2 {
+			continue
+		}
+		var list []json.RawMessage
+		if err := json.Unmarshal(m.Result.Tools, &list); err != nil || m.Result.NextCursor != "" {
+			t.Fatalf("tools/list %v: %v, cursor %q", flags, err, m.Result.NextCursor)
+		}
+		return len(list), len(m.Result.Tools)
+	}
+	t.Fatalf("tools/list %v: no answer (%v)", flags, sc.Err())
+	return 0, 0
+}
+
 // toolsetTable renders the README's toolsets: what each costs in
-// tools/list, and which the default --toolsets offers.
+// tools/list on the wire, and which the default --toolsets offers.
 func toolsetTable(t *testing.T, all []tools.Tool) string {
 	def, err := tools.Select(all, tools.Options{Toolsets: strings.Split(tools.DefaultToolsets, ",")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sizes, total := defBytes(t, all)
-	_, defTotal := defBytes(t, def)
+	sizes, sum := defBytes(t, all)
+	nDef, defTotal := wireToolsList(t)
+	nAll, total := wireToolsList(t, "--toolsets", "all")
+	// The array is the definitions, a comma between two, and brackets.
+	if nDef != len(def) || nAll != len(all) || total != sum+len(all)+1 {
+		t.Fatalf("on the wire: %d and %d tools, %d bytes; the definitions: %d and %d tools, %d bytes with brackets and commas",
+			nDef, nAll, total, len(def), len(all), sum+len(all)+1)
+	}
 	inDefault := map[string]bool{}
 	for _, s := range strings.Split(tools.DefaultToolsets, ",") {
 		inDefault[s] = true
@@ -136,11 +185,11 @@ func toolsetTable(t *testing.T, all []tools.Tool) string {
 	var rest []string
 	var rows strings.Builder
 	for _, set := range tools.Toolsets {
-		n, bytes := 0, 0
+		n, bytes := 0, 1 // a toolset offered alone: [ and ], a comma between two tools
 		for _, tl := range all {
 			if tl.Toolset == set.Name {
 				n++
-				bytes += sizes[tl.Name]
+				bytes += sizes[tl.Name] + 1
 			}
 		}
 		mark := "yes"
@@ -151,9 +200,9 @@ func toolsetTable(t *testing.T, all []tools.Tool) string {
 		fmt.Fprintf(&rows, "| `%s` | %s | %d | %s | %s |\n", set.Name, set.About, n, thousands(bytes), mark)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work and every prompt. ", tools.DefaultToolsets, len(def), thousands(defTotal))
+	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list (its `tools` array as sent), for everyday work and every prompt. ", tools.DefaultToolsets, len(def), thousands(defTotal))
 	fmt.Fprintf(&b, "`--toolsets all` adds %s: %d tools, %s bytes.\n\n", strings.Join(rest, " and "), len(all), thousands(total))
-	b.WriteString("| toolset | covers | tools | tools/list bytes | default |\n|---|---|---|---|---|\n")
+	b.WriteString("| toolset | covers | tools | tools/list bytes, alone | default |\n|---|---|---|---|---|\n")
 	b.WriteString(rows.String())
 	return b.String()
 }

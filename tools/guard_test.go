@@ -55,8 +55,14 @@ func with(args map[string]any, k string, v any) map[string]any {
 	return out
 }
 
+// tokenFlags opt in to the token fallback, where the model confirms.
+var tokenFlags = []string{"--confirm-fallback", "token"}
+
 func TestGuardTokenFallback(t *testing.T) {
-	e := NewEnv(t, EnvOptions{})
+	e := NewEnv(t, EnvOptions{Flags: tokenFlags})
+	if !strings.Contains(e.Stderr.String(), "the model confirms destructive tools by itself") {
+		t.Fatalf("no start-up warning for the token opt-in: %s", e.Stderr.String())
+	}
 	args := map[string]any{"sensorProfileId": north}
 	tok := tokenFlow(t, e, "delete_sensor_profile", args)
 	if !profileExists(e, north) || e.SB.Count("DELETE", "") != 0 {
@@ -98,7 +104,7 @@ func TestGuardTokenFallback(t *testing.T) {
 }
 
 func TestGuardRefusesChangedTarget(t *testing.T) {
-	e := NewEnv(t, EnvOptions{})
+	e := NewEnv(t, EnvOptions{Flags: tokenFlags})
 	args := map[string]any{"sensorProfileId": north}
 	tok := tokenFlow(t, e, "delete_sensor_profile", args)
 	// between the preview and the confirmation, someone adds a sensor
@@ -132,13 +138,13 @@ func TestGuardDenyAndOff(t *testing.T) {
 func TestGuardSharedKeyAcrossReplicas(t *testing.T) {
 	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	key := []string{"QUALYS_MCP_STATE_KEY=replica-key-1"}
-	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key})
+	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags})
 	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})
-	other := NewEnv(t, EnvOptions{EnvVars: []string{"QUALYS_MCP_STATE_KEY=another-key"}})
+	other := NewEnv(t, EnvOptions{EnvVars: []string{"QUALYS_MCP_STATE_KEY=another-key"}, Flags: tokenFlags})
 	if msg := other.Fail("delete_sensor_profile", map[string]any{"sensorProfileId": north, "confirmation_token": tok}); !strings.Contains(msg, "another key") {
 		t.Fatal(msg)
 	}
-	b := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key}) // a second process on the same gateway
+	b := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags}) // a second process on the same gateway
 	b.OK("delete_sensor_profile", map[string]any{"sensorProfileId": north, "confirmation_token": tok})
 	if profileExists(b, north) {
 		t.Fatal("a replica sharing the key did not honour the token")

@@ -770,9 +770,9 @@ func (d deletion) run(ctx context.Context, c *Ctx, ids []string, filter string, 
 var imageDeletion = deletion{what: "image", path: "/images", idsParam: "imageIds",
 	name: func(m map[string]any) string {
 		tags, _ := repoTags(m["repo"]).([]any)
-		name := str(m["imageId"])
+		name := Quote(str(m["imageId"]))
 		if len(tags) > 0 {
-			name = fmt.Sprintf("%v (%s)", tags[0], m["imageId"])
+			name = fmt.Sprintf("%s (%s)", shownValue(tags[0]), name)
 		}
 		return name
 	},

@@ -561,7 +561,7 @@ func TestDeleteImages(t *testing.T) {
 // The token fallback: nothing goes before the second call with the token,
 // and a filter matching nothing is refused.
 func TestDeleteImagesTokenFlow(t *testing.T) {
-	e := NewEnv(t, EnvOptions{})
+	e := NewEnv(t, EnvOptions{Flags: tokenFlags})
 	unused := imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 })
 	args := map[string]any{"filter": "uuid:`" + unused.UUID + "`", "maxMatches": 1}
 	m := e.OK("delete_images", args)

@@ -213,7 +213,7 @@ func pollsWithin(d time.Duration) int {
 // A walk over pages (here the delete preview reading every report)
 // reports each page; a call without a progress token hears nothing.
 func TestPageWalksReportProgress(t *testing.T) {
-	e, _, notes := progressEnv(t, "")
+	e, _, notes := progressEnv(t, "", tokenFlags...) // the token answers at once; the page would wait for the user
 	res := <-callWithProgress(t.Context(), e, "walk", "delete_reports", map[string]any{"reportUuids": []string{imageReport}})
 	if m := mustObject(Text(res)); m["confirmationRequired"] != true {
 		t.Fatalf("preview: %s", Text(res))

@@ -229,11 +229,11 @@ func listRepositories(ctx context.Context, c *Ctx, in *schemas.ListRepositories)
 func scheduleLabel(s map[string]any) string {
 	name := str(s["name"])
 	if name == "" {
-		name = "unnamed schedule " + str(s["scheduleUuid"])
+		name = "unnamed schedule " + Quote(str(s["scheduleUuid"]))
 	} else {
-		name = fmt.Sprintf("%q", name)
+		name = Quote(name)
 	}
-	return fmt.Sprintf("%s (%s)", name, str(s["status"]))
+	return fmt.Sprintf("%s (%s)", name, Quote(str(s["status"])))
 }
 
 func previewRegistries(ctx context.Context, c *Ctx, ids []string) (*Preview, error) {
@@ -257,7 +257,7 @@ func previewRegistries(ctx context.Context, c *Ctx, ids []string) (*Preview, err
 				running = append(running, scheduleLabel(s))
 			}
 		}
-		line := fmt.Sprintf("%q (%s, %s, %s): %v image(s) in %v repositor(ies), %d schedule(s)", str(reg["registryName"]), str(reg["registryUri"]), str(reg["registryType"]), id, reg["totalImages"], reg["repoCount"], len(scheds))
+		line := fmt.Sprintf("%s (%s, %s, %s): %s image(s) in %s repositor(ies), %d schedule(s)", Quote(str(reg["registryName"])), Quote(str(reg["registryUri"])), Quote(str(reg["registryType"])), Quote(id), shownValue(reg["totalImages"]), shownValue(reg["repoCount"]), len(scheds))
 		if len(labels) > 0 {
 			line += ": " + strings.Join(labels, ", ")
 		}

@@ -229,7 +229,7 @@ func TestDeleteRegistryGuard(t *testing.T) {
 			t.Fatalf("answer %d: %v", answer, res)
 		}
 		msg := e.Elicited[0]
-		for _, want := range []string{`"azuretest"`, "https://azuretest.azurecr.io", "4 image(s)", "4 schedule(s)", "unnamed schedule " + sandbox.ErrorScheduleID + " (Finished)", "(Created)"} {
+		for _, want := range []string{`"azuretest"`, `"https://azuretest.azurecr.io"`, "4 image(s)", "4 schedule(s)", `unnamed schedule "` + sandbox.ErrorScheduleID + `" ("Finished")`, `("Created")`} {
 			if !strings.Contains(msg, want) {
 				t.Fatalf("preview lacks %q: %s", want, msg)
 			}
@@ -242,7 +242,7 @@ func TestDeleteRegistryGuard(t *testing.T) {
 	}
 	// a registry with a running schedule: Qualys refuses, the tool says why
 	msg := e.Fail("delete_registry", map[string]any{"registryId": ecrReg})
-	if !strings.Contains(msg, `"nightly-ecr" (Running)`) || !strings.Contains(msg, "cancel_registry_schedule") || !registryExists(e, ecrReg) {
+	if !strings.Contains(msg, `"nightly-ecr" ("Running")`) || !strings.Contains(msg, "cancel_registry_schedule") || !registryExists(e, ecrReg) {
 		t.Fatal(msg)
 	}
 	if last := e.Elicited[len(e.Elicited)-1]; !strings.Contains(last, "Qualys refuses while a schedule is Running") {
@@ -257,7 +257,7 @@ func TestDeleteRegistriesGuard(t *testing.T) {
 	if !registryExists(e, quayReg) || !registryExists(e, harborReg) || e.SB.Count("DELETE", "") != 0 {
 		t.Fatal("declined delete changed something")
 	}
-	if msg := e.Elicited[0]; !strings.Contains(msg, "Delete 2 registr(ies)") || !strings.Contains(msg, `"quay-mirror" (https://quay.io`) || !strings.Contains(msg, `"harbor-internal"`) {
+	if msg := e.Elicited[0]; !strings.Contains(msg, "Delete 2 registr(ies)") || !strings.Contains(msg, `"quay-mirror" ("https://quay.io"`) || !strings.Contains(msg, `"harbor-internal"`) {
 		t.Fatalf("preview: %s", msg)
 	}
 	e = NewEnv(t, EnvOptions{Elicit: Accept})

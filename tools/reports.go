@@ -244,7 +244,7 @@ func previewDeleteReports(ctx context.Context, c *Ctx, in *schemas.ReportUUIDs) 
 	var names []string
 	var target []map[string]any
 	for _, r := range reps {
-		names = append(names, fmt.Sprintf("%q (%s, %s, %s)", str(r["reportName"]), str(r["templateName"]), str(r["status"]), str(r["reportUuid"])))
+		names = append(names, fmt.Sprintf("%s (%s, %s, %s)", Quote(str(r["reportName"])), Quote(str(r["templateName"])), Quote(str(r["status"])), Quote(str(r["reportUuid"]))))
 		target = append(target, pick(r, "reportUuid", "reportName"))
 	}
 	return &Preview{

@@ -168,7 +168,7 @@ func TestDeleteReportsGuard(t *testing.T) {
 	if reportStatus(e, imageReport) == "absent" || e.SB.Count("DELETE", "") != 0 {
 		t.Fatal("declined delete changed something")
 	}
-	if msg := e.Elicited[0]; !strings.Contains(msg, `"Weekly image vulnerabilities" (CS_IMAGE_VULNERABILITY, GENERATED`) || !strings.Contains(msg, `"Running containers"`) {
+	if msg := e.Elicited[0]; !strings.Contains(msg, `"Weekly image vulnerabilities" ("CS_IMAGE_VULNERABILITY", "GENERATED"`) || !strings.Contains(msg, `"Running containers"`) {
 		t.Fatalf("preview: %s", msg)
 	}
 	e = NewEnv(t, EnvOptions{Elicit: Accept})

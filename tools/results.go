@@ -42,18 +42,25 @@ func as(name string) func(any) any {
 }
 
 // project keeps the view's default fields plus the asked ones ("*" for
-// all), drops nulls and empties, turns timestamps into RFC 3339 and
-// applies the view's shapes.
+// all), drops nulls (at any depth) and empties, turns timestamps into RFC
+// 3339 and applies the view's shapes. A field asked for by name that is
+// null stays, as null: the answer to what was asked.
 func (v View) project(item map[string]any, fields []string) map[string]any {
 	all := slices.Contains(fields, "*")
 	out := make(map[string]any, len(v.Default)+len(fields))
 	for k, val := range item {
-		if !all && !slices.Contains(v.Default, k) && !slices.Contains(fields, k) {
+		named := slices.Contains(fields, k)
+		if !all && !named && !slices.Contains(v.Default, k) {
+			continue
+		}
+		if val == nil && named {
+			out[k] = nil
 			continue
 		}
 		if empty(val) {
 			continue
 		}
+		val = dropNulls(val)
 		if slices.Contains(v.Times, k) {
 			val = rfc3339(val)
 		}
@@ -72,6 +79,47 @@ func (v View) project(item map[string]any, fields []string) map[string]any {
 		out[k] = val
 	}
 	return out
+}
+
+// dropNulls removes the null members of the objects within v, at any
+// depth, in place (v is freshly decoded). Array elements stay, null or not:
+// their positions may mean something.
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+			} else {
+				dropNulls(e)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			dropNulls(e)
+		}
+	}
+	return v
+}
+
+// present drops the members of m that say nothing: nil, "" and empty
+// string lists (an argument the call did not give).
+func present(m map[string]any) map[string]any {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case string:
+			if x == "" {
+				delete(m, k)
+			}
+		case []string:
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		}
+	}
+	return m
 }
 
 func empty(v any) bool {

@@ -112,7 +112,7 @@ func previewSchedules(ctx context.Context, c *Ctx, verb, registryID, field strin
 			warn = append(warn, scheduleLabel(s))
 		}
 	}
-	summary := fmt.Sprintf("%s %d scan schedule(s) of registry %q (%s, %s): %s.", verb, len(scheds), str(reg["registryName"]), str(reg["registryUri"]), registryID, strings.Join(labels, ", "))
+	summary := fmt.Sprintf("%s %d scan schedule(s) of registry %s (%s, %s): %s.", verb, len(scheds), Quote(str(reg["registryName"])), Quote(str(reg["registryUri"])), Quote(registryID), strings.Join(labels, ", "))
 	if len(warn) > 0 {
 		summary += fmt.Sprintf(" %s: %s.", warning, strings.Join(warn, ", "))
 	}

@@ -138,7 +138,7 @@ func TestCancelScheduleGuard(t *testing.T) {
 	if schedules(e, ecrReg)[sandbox.RunningScheduleID]["status"] != "Running" || e.SB.Count("POST", "/registry/") != 0 {
 		t.Fatal("declined cancel changed something")
 	}
-	if msg := e.Elicited[0]; !strings.Contains(msg, `"nightly-ecr" (Running)`) || !strings.Contains(msg, `registry "ecr-prod"`) {
+	if msg := e.Elicited[0]; !strings.Contains(msg, `"nightly-ecr" ("Running")`) || !strings.Contains(msg, `registry "ecr-prod"`) {
 		t.Fatalf("preview: %s", msg)
 	}
 	e = NewEnv(t, EnvOptions{Elicit: Accept})
@@ -160,7 +160,7 @@ func TestDeleteScheduleGuard(t *testing.T) {
 	if _, ok := schedules(e, azureReg)[sandbox.CreatedScheduleID]; !ok || e.SB.Count("DELETE", "") != 0 {
 		t.Fatal("declined delete changed something")
 	}
-	if msg := e.Elicited[0]; !strings.Contains(msg, "unnamed schedule "+sandbox.CreatedScheduleID+" (Created)") || !strings.Contains(msg, `"azuretest"`) {
+	if msg := e.Elicited[0]; !strings.Contains(msg, `unnamed schedule "`+sandbox.CreatedScheduleID+`" ("Created")`) || !strings.Contains(msg, `"azuretest"`) {
 		t.Fatalf("preview: %s", msg)
 	}
 	e = NewEnv(t, EnvOptions{Elicit: Accept})
@@ -183,7 +183,7 @@ func TestDeleteSchedulesGuard(t *testing.T) {
 		"filters": []any{map[string]any{"repoTags": []any{map[string]any{"repo": "azuretest"}}}}})["scheduleUuid"].(string)
 	args := map[string]any{"registryId": azureReg, "scheduleIds": []string{sandbox.FinishedScheduleID, sandbox.ErrorScheduleID, queued}}
 	res := e.OK("delete_registry_schedules", args)
-	if msg := e.Elicited[0]; !strings.Contains(msg, "Delete 3 scan schedule(s)") || !strings.Contains(msg, `"now" (Queued)`) || !strings.Contains(msg, "Qualys skips") {
+	if msg := e.Elicited[0]; !strings.Contains(msg, "Delete 3 scan schedule(s)") || !strings.Contains(msg, `"now" ("Queued")`) || !strings.Contains(msg, "Qualys skips") {
 		t.Fatalf("preview: %s", msg)
 	}
 	left := schedules(e, azureReg)

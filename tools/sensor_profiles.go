@@ -104,13 +104,13 @@ func previewDeleteProfile(ctx context.Context, c *Ctx, in *schemas.SensorProfile
 	}
 	var sensorNames, regNames []string
 	for _, s := range sensors.Items {
-		sensorNames = append(sensorNames, fmt.Sprintf("%s (%s)", str(s["hostname"]), str(s["uuid"])))
+		sensorNames = append(sensorNames, fmt.Sprintf("%s (%s)", Quote(str(s["hostname"])), Quote(str(s["uuid"]))))
 	}
 	for _, r := range regs.Items {
-		regNames = append(regNames, fmt.Sprintf("%s (%s)", str(r["registryName"]), str(r["registryUri"])))
+		regNames = append(regNames, fmt.Sprintf("%s (%s)", Quote(str(r["registryName"])), Quote(str(r["registryUri"]))))
 	}
-	summary := fmt.Sprintf("Delete sensor profile %q (%v, %s). %d sensor(s) and %d registr(ies) fall back to the Default profile.",
-		str(cur["profileName"]), cur["profileType"], in.SensorProfileID, len(sensorNames), len(regNames))
+	summary := fmt.Sprintf("Delete sensor profile %s (%s, %s). %d sensor(s) and %d registr(ies) fall back to the Default profile.",
+		Quote(str(cur["profileName"])), shownValue(cur["profileType"]), Quote(in.SensorProfileID), len(sensorNames), len(regNames))
 	if len(sensorNames) > 0 {
 		summary += " Sensors: " + strings.Join(sensorNames, ", ") + "."
 	}
@@ -165,7 +165,7 @@ func previewDetach(ctx context.Context, c *Ctx, in *schemas.SensorID) (*Preview,
 	}
 	name := str(sn["associatedSensorProfileName"])
 	return &Preview{
-		Summary: fmt.Sprintf("Detach sensor %s (%s, %s) from sensor profile %q (%s); it falls back to the Default profile and its settings.", str(sn["hostname"]), str(sn["uuid"]), str(sn["sensorType"]), name, prof),
+		Summary: fmt.Sprintf("Detach sensor %s (%s, %s) from sensor profile %s (%s); it falls back to the Default profile and its settings.", Quote(str(sn["hostname"])), Quote(str(sn["uuid"])), Quote(str(sn["sensorType"])), Quote(name), Quote(prof)),
 		Details: map[string]any{"sensor": pick(sn, "uuid", "hostname", "sensorType"), "fromProfile": map[string]any{"profileId": prof, "profileName": name}},
 		Target:  pick(sn, "uuid", "associatedSensorProfile"),
 	}, nil

@@ -87,9 +87,9 @@ func previewDeleteSensors(ctx context.Context, c *Ctx, in *schemas.DeleteSensors
 	var names, busy []string
 	var target []map[string]any
 	for _, s := range sensors {
-		names = append(names, fmt.Sprintf("%s (%s, %s)", str(s["hostname"]), str(s["uuid"]), str(s["status"])))
+		names = append(names, fmt.Sprintf("%s (%s, %s)", Quote(str(s["hostname"])), Quote(str(s["uuid"])), Quote(str(s["status"]))))
 		if !strings.EqualFold(str(s["status"]), "UNKNOWN") {
-			busy = append(busy, str(s["hostname"]))
+			busy = append(busy, Quote(str(s["hostname"])))
 		}
 		target = append(target, pick(s, "uuid", "status", "associatedSensorProfile"))
 	}

@@ -26,13 +26,14 @@ import (
 // Options configure the MCP server.
 type Options struct {
 	Version      string
-	ReadOnly     bool     // only read tools
-	Toolsets     []string // nil or "all": every toolset
-	Tools        []string // if set, only these tools
-	NoConfirm    bool     // the guard is off (unattended automation)
-	Fallback     Fallback // for clients without elicitation
-	StateKeys    [][]byte // seal confirmation state; nil: random per process
-	ResultBudget int      // bytes of one tool result; 0 means DefaultResultBudget
+	ReadOnly     bool          // only read tools
+	Toolsets     []string      // nil or "all": every toolset
+	Tools        []string      // if set, only these tools
+	NoConfirm    bool          // the guard is off (unattended automation)
+	Fallback     Fallback      // for clients without form elicitation; "" means url
+	ConfirmTTL   time.Duration // how long a confirmation lives; 0 means TokenTTL
+	StateKeys    [][]byte      // seal confirmation state; nil: random per process
+	ResultBudget int           // bytes of one tool result; 0 means DefaultResultBudget
 	Logger       *slog.Logger
 	AuditPath    string      // JSON lines per write, destructive call and guard decision
 	State        state.Store // shared by replicas; nil: in memory, this process only
@@ -67,7 +68,7 @@ const Instructions = `Qualys Container Security: sensor profiles, sensors, regis
 - Lists with pageNumber (from 1) and pageSize (1-1000, default 50) reach the first 10,000 records and answer nextPage. A list that answers a cursor continues with that cursor alone; the _with_details lists take limit (1-250, default 50).
 - fields asks for more fields than the compact default, or * for all.
 - Times of day are HH:MM in UTC. update_ tools change only the fields given.
-- Destructive tools (delete, detach, cancel) ask the user to confirm. If one answers with a preview and a confirmation_token instead, show the preview to the user and, only if they agree, call it again with the same arguments plus confirmation_token.`
+- Destructive tools (delete, detach, cancel) ask the user to confirm; nothing changes until they do. If one answers confirmationRequired with a confirmUrl, show the user the preview and that link: they confirm or cancel on the page, and then you call the tool again with exactly the same arguments (it runs once). You cannot confirm for them. Only a server run with --confirm-fallback token answers a confirmation_token instead: show the preview and, only if they agree, call again with the same arguments plus confirmation_token.`
 
 // DefaultToolsets is what --toolsets offers unless told otherwise: the
 // toolsets of everyday work ("all" adds the rest).
@@ -149,6 +150,7 @@ type factory struct {
 	client  *client.Client
 	opts    Options
 	guard   *guard
+	pages   *pages // the confirmation page's approvals
 	log     *slog.Logger
 	secrets *secret.Registry
 	audit   func(t *Tool, c *Ctx, event, outcome, detail string)
@@ -163,12 +165,17 @@ type Server struct {
 
 // NewServer builds the MCP server over a Qualys client.
 func NewServer(c *client.Client, o Options) (*Server, error) {
-
 	if o.Fallback == "" {
-		o.Fallback = FallbackToken
+		o.Fallback = FallbackURL
 	}
-	if o.Fallback != FallbackToken && o.Fallback != FallbackDeny {
-		return nil, fmt.Errorf("--confirm-fallback must be token or deny, not %q", o.Fallback)
+	if o.Fallback != FallbackURL && o.Fallback != FallbackToken && o.Fallback != FallbackDeny {
+		return nil, fmt.Errorf("--confirm-fallback must be url, token or deny, not %q", o.Fallback)
+	}
+	if o.ConfirmTTL == 0 {
+		o.ConfirmTTL = TokenTTL
+	}
+	if o.ConfirmTTL < time.Second || o.ConfirmTTL > time.Hour {
+		return nil, fmt.Errorf("--confirm-ttl must be between 1s and 1h, not %s", o.ConfirmTTL)
 	}
 	if o.ResultBudget <= 0 {
 		o.ResultBudget = DefaultResultBudget
@@ -191,13 +198,15 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets}
+	g.ttl = o.ConfirmTTL
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, pages: newPages(g.store, g.ttl, o.Logger)}
 	if f.audit, err = newAudit(o.AuditPath, o.Secrets); err != nil {
 		return nil, err
 	}
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version,
+		// Elicitation is a client capability: the guard asks clients that
+		// declare it, and the server advertises nothing for it.
 		server.WithToolCapabilities(false),
-		server.WithElicitation(),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
@@ -207,6 +216,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		t := &chosen[i]
 		s.AddTool(t.MCP(), f.handler(t))
 	}
+	f.addResources(s, chosen)
 	prompts.Register(s)
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
@@ -256,7 +266,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 		out, err = t.handle(ctx, c, in)
 	}
 	if t.Tier != Read {
-		if m, ok := out.(map[string]any); !ok || m[tokenArg] == nil {
+		if m, ok := out.(map[string]any); !ok || m["confirmationRequired"] != true {
 			c.answer = out
 			f.audit(t, c, "call", outcomeOf(err), callDetail(trace, err))
 		}

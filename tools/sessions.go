@@ -3,8 +3,6 @@ package tools
 import (
 	dlist "container/list"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
@@ -48,9 +46,7 @@ func newSessions(max int, idle time.Duration, r rate) *sessions {
 // Generate issues a session ID (mcp-go calls it for initialize, which
 // admit has let through).
 func (s *sessions) Generate() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	id := "mcp-session-" + hex.EncodeToString(b)
+	id := "mcp-session-" + randomID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.byID[id] = s.lru.PushFront(&session{id: id, last: s.now()})

@@ -8,13 +8,14 @@ import (
 )
 
 // In stateless HTTP, a 2025-11-25 client cannot be sent a server-initiated
-// request, so the guard falls back to the token; a newest-protocol client
+// request, so the guard falls back (here to the token, opted in; the page
+// is TestStatelessPageNeedsSharedStore's); a newest-protocol client
 // confirms through the multi round-trip input request, which needs no
 // session. Either way two replicas sharing the key finish what one began.
 func TestStatelessReplicas(t *testing.T) {
 	for _, proto := range []string{"2025-11-25", ""} {
 		sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
-		flags := []string{"--stateless"}
+		flags := append([]string{"--stateless"}, tokenFlags...)
 		key := []string{"QUALYS_MCP_STATE_KEY=shared"}
 		a := NewEnv(t, EnvOptions{Sandbox: sb, HTTP: true, Flags: flags, EnvVars: key, Protocol: proto, Elicit: Accept})
 		res := a.Call("delete_sensor_profile", map[string]any{"sensorProfileId": north})

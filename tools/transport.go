@@ -153,11 +153,13 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 }
 
 // httpServer assembles the mux (/healthz ahead of every limit but the
-// connection cap, /mcp behind the guard) and the server's timeouts.
+// connection cap, /mcp behind the guard, the confirmation pages) and the
+// server's timeouts.
 func (s *Server) httpServer(ctx context.Context, o HTTPOptions) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", s.mcpHandler(ctx, o))
+	s.f.pages.mount(mux, o) // the confirmation pages, under ConfirmPath
 	conns := newConnLimit(o.MaxConns)
 	return &http.Server{
 		Handler:           withWriteDeadlines(mux, o.WriteTimeout),
@@ -174,7 +176,8 @@ func (s *Server) httpServer(ctx context.Context, o HTTPOptions) *http.Server {
 func (s *Server) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 	g := &httpGuard{opts: o, secrets: s.f.secrets, held: make(chan struct{}, refusalSlots),
 		addrs: newAddrLimiter(rate{AddrRateFactor * o.RatePerSecond, 2 * AddrRateFactor * o.RatePerSecond}, addrBuckets)}
-	opts := []server.StreamableHTTPOption{server.WithEndpointPath("/mcp"), server.WithStreamableHTTPLogger(s.f.log)}
+	opts := []server.StreamableHTTPOption{server.WithEndpointPath("/mcp"), server.WithStreamableHTTPLogger(s.f.log),
+		server.WithHTTPContextFunc(pageBase)}
 	if o.Stateless {
 		opts = append(opts, server.WithStateLess(true))
 	} else {

@@ -119,7 +119,7 @@ func withSession(hdr map[string]string, id string) map[string]string {
 	return out
 }
 
-func randomID() string {
+func randomSessionID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return "mcp-session-" + hex.EncodeToString(b)
@@ -219,7 +219,7 @@ func TestHTTPSessionLifecycle(t *testing.T) {
 			}
 		}
 	}
-	unknown(randomID(), "an ID never issued")
+	unknown(randomSessionID(), "an ID never issued")
 	unknown("mcp-session-8e5c4d72-1b1a-4c43-9f0a-3c8c2f1b9d10", "an ID in mcp-go's own format")
 	if status, _, _ := exchange(t, http.MethodDelete, base, withSession(nil, id), ""); status != 200 {
 		t.Fatalf("DELETE: %d", status)
@@ -235,7 +235,7 @@ func TestHTTPStatelessNeedsNoSession(t *testing.T) {
 	if status != 200 || h.Get("Mcp-Session-Id") != "" {
 		t.Fatalf("stateless initialize: %d %v", status, h)
 	}
-	for _, hdr := range []map[string]string{{"MCP-Protocol-Version": "2025-11-25"}, withSession(nil, randomID())} {
+	for _, hdr := range []map[string]string{{"MCP-Protocol-Version": "2025-11-25"}, withSession(nil, randomSessionID())} {
 		if r := post(t, base, hdr, rpc(1, "tools/list")); r != 200 {
 			t.Fatalf("stateless tools/list %v: %d", hdr, r)
 		}
@@ -298,7 +298,7 @@ func TestHTTPBearerFirst(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 100; i++ {
-				hdr := withSession(map[string]string{"Authorization": "Bearer wrong-token"}, randomID())
+				hdr := withSession(map[string]string{"Authorization": "Bearer wrong-token"}, randomSessionID())
 				body := map[bool]string{true: initBody, false: callBody}[i%2 == 0]
 				if r := post(t, base, hdr, body); r != 401 {
 					t.Errorf("wrong token: %d", r)
@@ -318,14 +318,14 @@ func TestHTTPBearerFirst(t *testing.T) {
 func TestHTTPRandomSessionIDs(t *testing.T) {
 	_, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0"})
 	for i := 0; i < 100; i++ {
-		if r := post(t, base, withSession(nil, randomID()), callBody); r != 404 {
+		if r := post(t, base, withSession(nil, randomSessionID()), callBody); r != 404 {
 			t.Fatalf("random ID %d: %d", i, r)
 		}
 	}
 	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", Stateless: true, RatePerSecond: 10, RefusalDelay: -1})
 	served, start := 0, time.Now()
 	for i := 0; i < 300; i++ {
-		if post(t, base, withSession(nil, randomID()), rpc(i, "tools/list")) == 200 {
+		if post(t, base, withSession(nil, randomSessionID()), rpc(i, "tools/list")) == 200 {
 			served++
 		}
 	}
