@@ -268,7 +268,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 	if t.Tier != Read {
 		if m, ok := out.(map[string]any); !ok || m["confirmationRequired"] != true {
 			c.answer = out
-			f.audit(t, c, "call", outcomeOf(err), callDetail(trace, err))
+			f.audit(t, c, "call", outcomeOf(err), callDetail(trace, out, err))
 		}
 	}
 	if err != nil {
@@ -286,9 +286,11 @@ func outcomeOf(err error) string {
 
 // callDetail says what a write or destructive call sent and how Qualys
 // answered, e.g. "PUT /sensorProfile/1a2b: HTTP 200", and why it failed.
-func callDetail(trace *client.Trace, err error) string {
+func callDetail(trace *client.Trace, out any, err error) string {
 	d := trace.Summary()
-	if d == "" {
+	if m, ok := out.(map[string]any); ok && m["cancelled"] == true {
+		d = "cancelled by the user: no change sent to Qualys"
+	} else if d == "" {
 		d = "no change sent to Qualys"
 	}
 	if err != nil {
