@@ -253,7 +253,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 	}
 	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}
 	secrets := secretValues(args)
-	ctx = secret.With(withProgress(ctx, req), secrets...)
+	ctx = secret.With(withProgress(ctx, req, func(m string) string { return f.secrets.Redact(m, secrets...) }), secrets...)
 	ctx, trace := client.WithTrace(ctx)
 	var out any
 	if t.Guarded() && (t.guardIf == nil || t.guardIf(in)) && !f.guard.off {
