@@ -55,7 +55,7 @@ type HTTPOptions struct {
 	// none.
 	RefusalDelay time.Duration
 
-	ReadTimeout  time.Duration // to read a request's header, and then its body; 0 means 30s
+	ReadTimeout  time.Duration // to read a request's body (its header: at most 10s); 0 means 30s
 	WriteTimeout time.Duration // for each write of an answer (a live SSE stream is not cut); 0 means 30s
 	IdleTimeout  time.Duration // a kept-alive connection between requests; 0 means 2 minutes
 }
@@ -163,7 +163,7 @@ func (s *Server) httpServer(ctx context.Context, o HTTPOptions) *http.Server {
 	conns := newConnLimit(o.MaxConns)
 	return &http.Server{
 		Handler:           withWriteDeadlines(mux, o.WriteTimeout),
-		ReadHeaderTimeout: o.ReadTimeout, // the body has its own deadline (readBody); no ReadTimeout, which would end SSE streams
+		ReadHeaderTimeout: min(o.ReadTimeout, 10*time.Second), // the body has its own deadline (readBody); no ReadTimeout, which would end SSE streams
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         conns.state,
