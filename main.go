@@ -92,7 +92,7 @@ func run(args []string) error {
 	}
 	var cfg client.Config
 	if *useSandbox {
-		sb := sandbox.New(sandbox.Options{})
+		sb := sandbox.New(sandbox.Options{Validate: sandboxValidator()})
 		base, closeSB, err := sb.Start()
 		if err != nil {
 			return err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 )
 
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "qualys-cs-mcp")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	build := exec.Command("go", "build", "-tags", "apicheck", "-o", binary, ".") // --sandbox judged by the API's documents
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binary:", err)
@@ -61,6 +62,7 @@ func runBin(t *testing.T, in string, env []string, args ...string) ran {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, "QUALYS_MCP_SANDBOX_OPENAPI="+openAPIDoc)
 	cmd.Env = append(cmd.Env, env...)
 	if in != "" {
 		cmd.Stdin = strings.NewReader(in)
@@ -75,10 +77,23 @@ func runBin(t *testing.T, in string, env []string, args ...string) ran {
 	return ran{cmd.ProcessState.ExitCode(), out.String(), errOut.String()}
 }
 
+// openAPIDoc is the API document the tests' sandboxes judge requests by.
+const openAPIDoc = "../shared/reference/qualys-cs-openapi-v1.3.yaml"
+
+// docSandbox is a sandbox that judges every request by the API's documents.
+func docSandbox(t *testing.T, o sandbox.Options) *sandbox.Server {
+	v, err := apicheck.New(openAPIDoc, "../shared/seeds")
+	if err != nil {
+		t.Fatalf("the API documents (shared/ beside the repository): %v", err)
+	}
+	o.Validate = v.Validate
+	return sandbox.New(o)
+}
+
 // ownSandbox starts a sandbox for the test and the environment that points
 // the binary at it.
 func ownSandbox(t *testing.T) (*sandbox.Server, []string) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb := docSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	base, closeSB, err := sb.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +219,7 @@ func TestCLIDestructiveNeedsATerminalOrYes(t *testing.T) {
 
 // inProcess builds the server in this process over a sandbox of its own.
 func inProcess(t *testing.T) (*sandbox.Server, *tools.Server) {
-	sb := sandbox.New(sandbox.Options{})
+	sb := docSandbox(t, sandbox.Options{})
 	base, closeSB, err := sb.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -294,4 +309,48 @@ func flagsFromHelp(t *testing.T) map[string]bool {
 		t.Fatalf("--help: cannot read the flags: %v", flags)
 	}
 	return flags
+}
+
+// The shipped binary does not link the document checker: only a build
+// with the apicheck tag (the tests') does.
+func TestShippedBinaryLeavesTheDocumentCheckerOut(t *testing.T) {
+	for tags, want := range map[string]bool{"": false, "apicheck": true} {
+		out, err := exec.Command("go", "list", "-tags", tags, "-deps", ".").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(out), "github.com/getkin/kin-openapi"); got != want {
+			t.Errorf("tags %q: kin-openapi linked: %v, want %v", tags, got, want)
+		}
+	}
+}
+
+// A test build's --sandbox judges requests by the document it is given:
+// with a document whose list_images parameter is renamed, the call is
+// refused with the document's reason.
+func TestSandboxFlagJudgesByTheDocument(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(openAPIDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := strings.Index(string(raw), "\n  /images:\n")
+	if at < 0 {
+		t.Fatal("no /images in the document: the test checks nothing")
+	}
+	doc := string(raw[:at]) + strings.Replace(string(raw[at:]), "- name: pageSize", "- name: pageSz", 1)
+	if doc == string(raw) {
+		t.Fatal("the edit found nothing to rename: the test checks nothing")
+	}
+	os.MkdirAll(filepath.Join(dir, "reference"), 0o755)
+	os.WriteFile(filepath.Join(dir, "reference", "doc.yaml"), []byte(doc), 0o644)
+	seeds, _ := filepath.Abs("../shared/seeds")
+	os.Symlink(seeds, filepath.Join(dir, "seeds"))
+	r := runBin(t, "", []string{"QUALYS_MCP_SANDBOX_OPENAPI=" + filepath.Join(dir, "reference", "doc.yaml")}, "call", "--sandbox", "list_images", "{}")
+	if r.code == 0 || !strings.Contains(r.errOut+r.out, "unknown query parameter(s) pageSize") {
+		t.Fatalf("exit %d: %s%s", r.code, r.out, r.errOut)
+	}
+	if r := runBin(t, "", nil, "call", "--sandbox", "list_images", `{"pageSize": 2}`); r.code != 0 {
+		t.Fatalf("with the real document: exit %d: %s", r.code, r.errOut)
+	}
 }

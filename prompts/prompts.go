@@ -24,7 +24,10 @@ type arg struct {
 	name, desc string
 	required   bool
 	def        string
-	check      func(string) error
+	check      func(string) error // nil with values: one of the values
+	values     []string           // what completion offers (and, without check, all it takes)
+	list       bool               // comma-separated: completion completes the last item
+	from       string             // completion asks the server: "registryProfiles", "repositories", "qql <tool>"
 }
 
 // prompt is one declared prompt; render gets every argument, defaults
@@ -78,6 +81,43 @@ func (p prompt) handle(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPro
 	}), nil
 }
 
+// Complete is what completion/complete offers for a prompt's argument
+// given what is typed so far: the argument's values that start with it
+// (for a comma-separated list, its last item), or, in from, the list the
+// server must ask Qualys for (this package calls nothing). ok is false for
+// an unknown prompt or argument.
+func Complete(prompt, argName, typed string) (values []string, from string, ok bool) {
+	for _, p := range all {
+		if p.name != prompt {
+			continue
+		}
+		for _, a := range p.args {
+			if a.name == argName {
+				return Matching(a.values, typed, a.list), a.from, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// Matching is the candidates that start with typed (case-insensitive);
+// with list, typed is comma-separated and its last item is completed,
+// each value then being the whole list.
+func Matching(candidates []string, typed string, list bool) []string {
+	head, last := "", typed
+	if i := strings.LastIndex(typed, ","); list && i >= 0 {
+		head, last = typed[:i+1], typed[i+1:]
+	}
+	last = strings.TrimSpace(last)
+	var out []string
+	for _, c := range candidates {
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(last)) && !(list && slices.Contains(splitList(head), c)) {
+			out = append(out, head+c)
+		}
+	}
+	return out
+}
+
 // resolve checks the arguments: unknown names, missing required ones and
 // bad values are refused, naming the argument.
 func (p prompt) resolve(in map[string]string) (map[string]string, error) {
@@ -88,6 +128,9 @@ func (p prompt) resolve(in map[string]string) (map[string]string, error) {
 		}
 	}
 	for _, a := range p.args {
+		if a.check == nil && len(a.values) > 0 {
+			a.check = oneOf(a.values...)
+		}
 		v := strings.TrimSpace(in[a.name])
 		if v == "" {
 			if a.required {
@@ -149,6 +192,9 @@ var (
 	timeRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	uriRE  = regexp.MustCompile(`^https?://[^\s` + "`" + `]+$`)
 	days   = []string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"}
+	bools  = []string{"true", "false"}
+	// registryTypes are the types the tools' registryType describes.
+	registryTypes = []string{"DockerHub", "V2", "V2_PRIVATE", "AWS", "Azure", "GCP", "GOOGLE_ARTIFACT_REGISTRY", "JFrog"}
 )
 
 func dayList(s string) error {
@@ -188,9 +234,9 @@ var all = []prompt{
 		name: "triage", title: "Vulnerability triage",
 		desc: "The images and running containers with the most severe vulnerabilities, and what fixes them.",
 		args: []arg{
-			{name: "minSeverity", desc: "Lowest Qualys severity to report, 1-5 (default 4)", def: "4", check: intIn(1, 5)},
-			{name: "limit", desc: "How many images and containers to rank (default 10, at most 50)", def: "10", check: intIn(1, 50)},
-			{name: "scope", desc: "Extra QQL to narrow the estate, e.g. repo.registry:`docker.io`", check: oneLine},
+			{name: "minSeverity", desc: "Lowest Qualys severity to report, 1-5 (default 4)", def: "4", check: intIn(1, 5), values: []string{"1", "2", "3", "4", "5"}},
+			{name: "limit", desc: "How many images and containers to rank (default 10, at most 50)", def: "10", check: intIn(1, 50), values: []string{"5", "10", "20", "50"}},
+			{name: "scope", desc: "Extra QQL to narrow the estate, e.g. repo.registry:`docker.io`", check: oneLine, from: "qql list_images"},
 		},
 		needs:  []string{"list_images", "list_containers", "get_image_vulnerabilities"},
 		render: renderTriage,
@@ -200,7 +246,7 @@ var all = []prompt{
 		desc: "Which images and containers carry a CVE, and where they run.",
 		args: []arg{
 			{name: "cve", desc: "The CVE ID, e.g. CVE-2021-44228", required: true, check: matches(cveRE, "a CVE ID like CVE-2021-44228")},
-			{name: "runningOnly", desc: "true: only containers in state RUNNING (default true)", def: "true", check: oneOf("true", "false")},
+			{name: "runningOnly", desc: "true: only containers in state RUNNING (default true)", def: "true", values: bools},
 		},
 		needs:  []string{"list_images", "list_containers"},
 		render: renderCVE,
@@ -209,12 +255,12 @@ var all = []prompt{
 		name: "onboard_registry", title: "Onboard a registry",
 		desc: "Validate and create a registry, give it a Registry sensor profile, and schedule its first scan.",
 		args: []arg{
-			{name: "registryType", desc: "e.g. DockerHub, V2, V2_PRIVATE, AWS, Azure, GCP, GOOGLE_ARTIFACT_REGISTRY, JFrog", required: true, check: plain},
+			{name: "registryType", desc: "e.g. DockerHub, V2, V2_PRIVATE, AWS, Azure, GCP, GOOGLE_ARTIFACT_REGISTRY, JFrog", required: true, check: plain, values: registryTypes},
 			{name: "registryUri", desc: "The registry URL, e.g. https://registry-1.docker.io", required: true, check: matches(uriRE, "an http(s) URL")},
 			{name: "registryName", desc: "A name for the registry (default: its host)", check: plain},
-			{name: "sensorProfile", desc: "Name of the Registry sensor profile to attach (default: ask)", check: plain},
-			{name: "repos", desc: "Repositories to scan, comma-separated (default: ask)", check: plain},
-			{name: "forceRescan", desc: "true: rescan every image on each run, where supported (default false)", def: "false", check: oneOf("true", "false")},
+			{name: "sensorProfile", desc: "Name of the Registry sensor profile to attach (default: ask)", check: plain, from: "registryProfiles"},
+			{name: "repos", desc: "Repositories to scan, comma-separated (default: ask)", check: plain, list: true, from: "repositories"},
+			{name: "forceRescan", desc: "true: rescan every image on each run, where supported (default false)", def: "false", values: bools},
 		},
 		needs:  []string{"validate_registry", "create_registry", "create_registry_schedule"},
 		render: renderOnboard,
@@ -223,8 +269,8 @@ var all = []prompt{
 		name: "sensor_health", title: "Sensor health",
 		desc: "Sensors not checked in recently, in status UNKNOWN, or still on the Default profile, and what to do.",
 		args: []arg{
-			{name: "staleHours", desc: "A sensor is stale after this many hours without a check-in (default 24)", def: "24", check: intIn(1, 24*90)},
-			{name: "sensorType", desc: "REGISTRY, GENERAL or CICD (default: all)", check: oneOf("REGISTRY", "GENERAL", "CICD")},
+			{name: "staleHours", desc: "A sensor is stale after this many hours without a check-in (default 24)", def: "24", check: intIn(1, 24*90), values: []string{"12", "24", "48", "72", "168"}},
+			{name: "sensorType", desc: "REGISTRY, GENERAL or CICD (default: all)", values: []string{"REGISTRY", "GENERAL", "CICD"}},
 		},
 		needs:  []string{"list_sensors", "list_associable_sensors"},
 		render: renderHealth,
@@ -233,9 +279,9 @@ var all = []prompt{
 		name: "sensor_profile_setup", title: "Sensor profile for General or CICD sensors",
 		desc: "Create a General or CICD sensor profile with a weekly inactive window (sensor 1.21.0+) and attach sensors.",
 		args: []arg{
-			{name: "profileType", desc: "General or CICD", required: true, check: oneOf("General", "CICD")},
+			{name: "profileType", desc: "General or CICD", required: true, values: []string{"General", "CICD"}},
 			{name: "profileName", desc: "Name of the new profile", required: true, check: plain},
-			{name: "inactiveDays", desc: "Days the sensors rest, comma-separated, e.g. SATURDAY,SUNDAY (default: none)", check: dayList},
+			{name: "inactiveDays", desc: "Days the sensors rest, comma-separated, e.g. SATURDAY,SUNDAY (default: none)", check: dayList, values: days, list: true},
 			{name: "inactiveStart", desc: "Start of the daily window, HH:MM (default: all day)", check: matches(timeRE, "a time HH:MM")},
 			{name: "inactiveEnd", desc: "End of the daily window, HH:MM (with inactiveStart)", check: matches(timeRE, "a time HH:MM")},
 		},

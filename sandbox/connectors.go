@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // The registry connectors: how Qualys reaches ACR, ECR and GCR/GAR. Their
@@ -48,7 +46,7 @@ type connectorState struct {
 
 // arnAccount is the account an IAM role ARN belongs to, or "".
 func arnAccount(arn string) string {
-	if m := schemas.RoleARN.FindStringSubmatch(arn); m != nil {
+	if m := roleARN.FindStringSubmatch(arn); m != nil {
 		return m[1]
 	}
 	return ""

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 	"weak"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // The synthetic inventory: images, the containers running them on a few
@@ -29,8 +27,8 @@ type inventory struct {
 	imageByID     map[string]*image // the short imageId
 	containers    []*container
 	containerBy   map[string]*container // sha, containerId and uuid
-	controls      []schemas.Control
-	instrumented  []schemas.InstrumentRequest
+	controls      []Control
+	instrumented  []InstrumentRequest
 	version       int // bumped on every change, so that search docs are rebuilt
 	docsVersion   int
 	imageDocs     []map[string]any
@@ -48,7 +46,7 @@ type vulnDef struct {
 	Published int64
 	Cvss      string
 	Cvss3     string
-	Threat    schemas.ThreatIntel
+	Threat    ThreatIntel
 	Vendor    string
 	always    bool // found in every image with the package (the famous, exploited ones)
 	doc       map[string]any
@@ -74,11 +72,11 @@ type vulnInst struct {
 type image struct {
 	uuid, sha, imageID, os, arch, dockerVersion, author string
 	family                                              string
-	repo                                                []schemas.Repo
-	digests                                             []schemas.RepoDigest
+	repo                                                []Repo
+	digests                                             []RepoDigest
 	registryUUIDs                                       []string
-	labels                                              []schemas.Label
-	layers                                              []schemas.Layer
+	labels                                              []Label
+	layers                                              []Layer
 	users                                               []string
 	size                                                int64
 	created, lastScanned                                int64
@@ -88,24 +86,24 @@ type image struct {
 	pkgs                                                []*pkgInst
 	vulns                                               []*vulnInst
 	vulnDocs                                            []any
-	compliance                                          []schemas.ControlResult
+	compliance                                          []ControlResult
 	containers                                          []*container
 }
 
 type container struct {
 	uuid, sha, containerID, name, state, command, ipv4, mac string
 	image                                                   *image
-	host                                                    *schemas.Host
+	host                                                    *Host
 	created, stateChanged, lastScanned, updated             int64
 	isRoot, privileged                                      bool
 	args, env                                               []string
-	ports                                                   []schemas.PortMapping
-	labels                                                  []schemas.Label
-	cluster                                                 *schemas.Cluster
+	ports                                                   []PortMapping
+	labels                                                  []Label
+	cluster                                                 *Cluster
 	drift                                                   []*vulnInst
 	driftSoftware                                           []*pkgInst
 	vulnDocs                                                []any
-	compliance                                              []schemas.ControlResult
+	compliance                                              []ControlResult
 }
 
 // inventories finds a Server's inventory (the Server struct is shared with
@@ -126,12 +124,12 @@ func (s *Server) inventory() *inventory {
 }
 
 // InventoryImages returns every image as GET /images lists it.
-func (s *Server) InventoryImages() []schemas.Image {
+func (s *Server) InventoryImages() []Image {
 	return snapshot(s, func(inv *inventory) []*image { return inv.images }, (*image).listJSON)
 }
 
 // InventoryContainers returns every container as GET /containers lists it.
-func (s *Server) InventoryContainers() []schemas.Container {
+func (s *Server) InventoryContainers() []Container {
 	return snapshot(s, func(inv *inventory) []*container { return inv.containers }, (*container).listJSON)
 }
 
@@ -148,10 +146,10 @@ func snapshot[I, T any](s *Server, items func(*inventory) []I, render func(I) T)
 }
 
 // InstrumentRequests returns the instrumentation requests accepted so far.
-func (s *Server) InstrumentRequests() []schemas.InstrumentRequest {
+func (s *Server) InstrumentRequests() []InstrumentRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]schemas.InstrumentRequest(nil), s.inventory().instrumented...)
+	return append([]InstrumentRequest(nil), s.inventory().instrumented...)
 }
 
 // ---- generation ----
@@ -291,7 +289,7 @@ func (g *gen) catalog() map[string][]*vulnDef {
 		base := float64(sev)*1.8 + g.r.Float64()
 		d.Cvss = fmt.Sprintf("%.1f", math.Min(base, 10))
 		d.Cvss3 = fmt.Sprintf("%.1f", math.Min(base+0.6, 10))
-		d.Threat = schemas.ThreatIntel{PublicExploit: exploited || g.chance(0.15), EasyExploit: exploited, ActiveAttacks: exploited,
+		d.Threat = ThreatIntel{PublicExploit: exploited || g.chance(0.15), EasyExploit: exploited, ActiveAttacks: exploited,
 			DenialOfService: g.chance(0.2), HighDataLoss: sev == 5, NoPatch: fix == "", Malware: exploited && sev == 5,
 			PublicExploitNames: []string{}, ExploitKitNames: []string{}, MalwareNames: []string{}}
 		d.always = exploited
@@ -408,9 +406,9 @@ var controlStatements = []string{
 
 const buildControls = 11 // the first statements are about images
 
-func (g *gen) controls() []schemas.Control {
+func (g *gen) controls() []Control {
 	crit := []string{"URGENT", "CRITICAL", "SERIOUS", "MEDIUM", "MINIMAL"}
-	out := make([]schemas.Control, len(controlStatements))
+	out := make([]Control, len(controlStatements))
 	for i, st := range controlStatements {
 		sub := "Container Runtime"
 		if i < buildControls {
@@ -420,19 +418,19 @@ func (g *gen) controls() []schemas.Control {
 		if i%7 == 3 {
 			comments = strp("Scored in CIS Docker Benchmark v1.4.0")
 		}
-		out[i] = schemas.Control{ID: 19376 + i, Statement: st, Criticality: crit[g.r.IntN(len(crit))], Comments: comments,
+		out[i] = Control{ID: 19376 + i, Statement: st, Criticality: crit[g.r.IntN(len(crit))], Comments: comments,
 			Deprecated: "false", Category: "Docker", SubCategory: sub,
-			Technologies: []schemas.ControlTechnology{{TechnologyID: 414, TechnologyName: "Docker 20.x",
+			Technologies: []ControlTechnology{{TechnologyID: 414, TechnologyName: "Docker 20.x",
 				Rational:    "Without this, a compromised container has more reach into its host and its neighbours than it needs. " + st + " limits that reach.",
 				Remediation: st + ": change the Dockerfile or the run-time options accordingly, rebuild the image and redeploy the containers that use it."}}}
 	}
 	return out
 }
 
-func (g *gen) compliance(controls []schemas.Control, from, to, n int, at int64) []schemas.ControlResult {
+func (g *gen) compliance(controls []Control, from, to, n int, at int64) []ControlResult {
 	idx := g.r.Perm(to - from)[:n]
 	sort.Ints(idx)
-	out := make([]schemas.ControlResult, 0, n)
+	out := make([]ControlResult, 0, n)
 	for _, i := range idx {
 		c := controls[from+i]
 		posture, value := "PASS", "1"
@@ -442,9 +440,9 @@ func (g *gen) compliance(controls []schemas.Control, from, to, n int, at int64) 
 		case x < 0.38:
 			posture, value = "SETTING_NOT_FOUND", "161803399999999"
 		}
-		out = append(out, schemas.ControlResult{ControlID: c.ID, PolicyUUID: "5f1b1c4e-9c2f-3d6a-8e0b-5c0000000414", TechnologyID: 414,
-			Criticality: c.Criticality, Posture: posture, LastEvaluated: schemas.Millis{Ms: at, Valid: true},
-			Datapoints: []schemas.Label{{Key: fmt.Sprintf("dockersensor00.control.%d", c.ID), Value: value}}})
+		out = append(out, ControlResult{ControlID: c.ID, PolicyUUID: "5f1b1c4e-9c2f-3d6a-8e0b-5c0000000414", TechnologyID: 414,
+			Criticality: c.Criticality, Posture: posture, LastEvaluated: Millis{Ms: at, Valid: true},
+			Datapoints: []Label{{Key: fmt.Sprintf("dockersensor00.control.%d", c.ID), Value: value}}})
 	}
 	return out
 }
@@ -490,18 +488,18 @@ func newInventory(n int, now time.Time, registries map[string]*registry) *invent
 		reg := regHost[rp.registry]
 		generation := i / len(repoPool)
 		tag := fmt.Sprintf("%d.%d.%d", 1+generation/10, generation%10, g.r.IntN(10))
-		im.repo = []schemas.Repo{{Registry: reg[0], Repository: rp.name, Tag: tag}}
+		im.repo = []Repo{{Registry: reg[0], Repository: rp.name, Tag: tag}}
 		if generation == (nImages-1-i%len(repoPool))/len(repoPool) {
-			im.repo = append(im.repo, schemas.Repo{Registry: reg[0], Repository: rp.name, Tag: "latest"})
+			im.repo = append(im.repo, Repo{Registry: reg[0], Repository: rp.name, Tag: "latest"})
 		}
-		im.digests = []schemas.RepoDigest{{Registry: reg[0], Repository: rp.name, Digest: "sha256:" + g.hex(64)}}
+		im.digests = []RepoDigest{{Registry: reg[0], Repository: rp.name, Digest: "sha256:" + g.hex(64)}}
 		if reg[1] != "" {
 			im.registryUUIDs = []string{reg[1]}
 			im.source = "REGISTRY"
 		}
-		im.labels = []schemas.Label{{Key: "org.opencontainers.image.source", Value: "https://github.com/" + rp.name}}
+		im.labels = []Label{{Key: "org.opencontainers.image.source", Value: "https://github.com/" + rp.name}}
 		if rp.official {
-			im.labels = append(im.labels, schemas.Label{Key: "maintainer", Value: "Docker Official Images"})
+			im.labels = append(im.labels, Label{Key: "maintainer", Value: "Docker Official Images"})
 		}
 		im.users = []string{"root"}
 		if g.chance(0.4) {
@@ -510,7 +508,7 @@ func newInventory(n int, now time.Time, registries map[string]*registry) *invent
 		for l := range 3 + g.r.IntN(8) {
 			size := g.r.Int64N(60_000_000)
 			im.size += size
-			im.layers = append(im.layers, schemas.Layer{Created: schemas.Millis{Ms: im.created - int64(l)*60_000, Valid: true},
+			im.layers = append(im.layers, Layer{Created: Millis{Ms: im.created - int64(l)*60_000, Valid: true},
 				CreatedBy: g.pick([]string{"/bin/sh -c #(nop) ADD file:" + g.hex(16) + " in / ", "/bin/sh -c apt-get update && apt-get install -y --no-install-recommends ca-certificates", "/bin/sh -c #(nop) COPY dir:" + g.hex(16) + " in /app ", "/bin/sh -c #(nop)  CMD [\"/app/start\"]"}),
 				Sha:       "sha256:" + g.hex(64), Size: fmt.Sprintf("%.1f MB", float64(size)/1e6)})
 		}
@@ -547,10 +545,10 @@ func newInventory(n int, now time.Time, registries map[string]*registry) *invent
 	}
 
 	nHosts := max(4, n/25)
-	hosts := make([]*schemas.Host, nHosts)
+	hosts := make([]*Host, nHosts)
 	for i := range hosts {
 		ip := fmt.Sprintf("10.0.%d.%d", 1+i/200, 10+i%200)
-		hosts[i] = &schemas.Host{Hostname: "ip-" + strings.ReplaceAll(ip, ".", "-"), IPAddress: ip,
+		hosts[i] = &Host{Hostname: "ip-" + strings.ReplaceAll(ip, ".", "-"), IPAddress: ip,
 			SensorUUID: g.uuid(), UUID: g.uuid()}
 	}
 	states := []string{"RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "STOPPED", "STOPPED", "STOPPED", "CREATED", "PAUSED", "DELETED"}
@@ -573,11 +571,11 @@ func newInventory(n int, now time.Time, registries map[string]*registry) *invent
 		// list's cursor must page through ties.
 		c.updated = g.now - int64(g.r.IntN(max(n/5, 1)))*int64(time.Hour/time.Millisecond)
 		if g.chance(0.5) {
-			c.ports = []schemas.PortMapping{{HostIP: "0.0.0.0", HostPort: 30000 + g.r.IntN(2000), Port: 8080, Protocol: "tcp"}}
+			c.ports = []PortMapping{{HostIP: "0.0.0.0", HostPort: 30000 + g.r.IntN(2000), Port: 8080, Protocol: "tcp"}}
 		}
-		c.labels = []schemas.Label{{Key: "app", Value: base}}
+		c.labels = []Label{{Key: "app", Value: base}}
 		if g.chance(0.6) {
-			cl := &schemas.Cluster{Type: "kubernetes", Version: "1.24.3"}
+			cl := &Cluster{Type: "kubernetes", Version: "1.24.3"}
 			cl.K8s.Pod.Name, cl.K8s.Pod.Namespace, cl.K8s.Pod.UUID = c.name, g.pick(namespaces), g.uuid()
 			cl.K8s.Pod.Label = c.labels
 			cl.K8s.Node.Name = h.Hostname
@@ -623,7 +621,7 @@ func vulnDoc(v *vulnInst) map[string]any {
 
 // ---- the API's shapes ----
 
-func ms(v int64) schemas.Millis { return schemas.Millis{Ms: v, Valid: v > 0} }
+func ms(v int64) Millis { return Millis{Ms: v, Valid: v > 0} }
 
 func (v *vulnInst) typeDetected() string {
 	if v.potential {
@@ -632,12 +630,12 @@ func (v *vulnInst) typeDetected() string {
 	return "CONFIRMED"
 }
 
-func (v *vulnInst) software() []schemas.VulnSoftware {
+func (v *vulnInst) software() []VulnSoftware {
 	var fix *string
 	if v.def.Fix != "" {
 		fix = strp(v.def.Fix)
 	}
-	return []schemas.VulnSoftware{{Name: v.pkg.Name, Version: v.pkg.Version, FixVersion: fix}}
+	return []VulnSoftware{{Name: v.pkg.Name, Version: v.pkg.Version, FixVersion: fix}}
 }
 
 func (v *vulnInst) result() string {
@@ -651,10 +649,10 @@ func orDash(s string) string {
 	return s
 }
 
-func (v *vulnInst) full(container bool) schemas.Vulnerability {
+func (v *vulnInst) full(container bool) Vulnerability {
 	d := v.def
-	out := schemas.Vulnerability{AuthType: []string{"UNIX_AUTH"}, Category: d.Category, CustomerSeverity: d.Severity, Cveids: d.CVEs,
-		Cvss3Info: &schemas.Cvss3Info{BaseScore: d.Cvss3, TemporalScore: d.Cvss3}, CvssInfo: &schemas.CvssInfo{AccessVector: strp("Network"), BaseScore: d.Cvss, TemporalScore: d.Cvss},
+	out := Vulnerability{AuthType: []string{"UNIX_AUTH"}, Category: d.Category, CustomerSeverity: d.Severity, Cveids: d.CVEs,
+		Cvss3Info: &Cvss3Info{BaseScore: d.Cvss3, TemporalScore: d.Cvss3}, CvssInfo: &CvssInfo{AccessVector: strp("Network"), BaseScore: d.Cvss, TemporalScore: d.Cvss},
 		DiscoveryType: []string{"AUTHENTICATED"}, FirstFound: ms(v.first), LastFound: ms(v.last), PatchAvailable: d.Fix != "",
 		Product: []string{v.pkg.Name}, Published: d.Published, QID: d.QID, Result: v.result(), Risk: d.Severity * 10, Severity: d.Severity,
 		Software: v.software(), SupportedBy: []string{"CS"}, ThreatIntel: &d.Threat, Title: d.Title, TypeDetected: v.typeDetected(),
@@ -671,14 +669,14 @@ func (v *vulnInst) full(container bool) schemas.Vulnerability {
 	return out
 }
 
-func counts(vulns ...[]*vulnInst) schemas.VulnCounts {
+func counts(vulns ...[]*vulnInst) VulnCounts {
 	var n [6]int
 	for _, vs := range vulns {
 		for _, v := range vs {
 			n[v.def.Severity]++
 		}
 	}
-	return schemas.VulnCounts{Severity5Count: &n[5], Severity4Count: &n[4], Severity3Count: &n[3], Severity2Count: &n[2], Severity1Count: &n[1]}
+	return VulnCounts{Severity5Count: &n[5], Severity4Count: &n[4], Severity3Count: &n[3], Severity2Count: &n[2], Severity1Count: &n[1]}
 }
 
 func (im *image) active() []*container {
@@ -691,9 +689,9 @@ func (im *image) active() []*container {
 	return out
 }
 
-func (im *image) hosts() []schemas.Host {
+func (im *image) hosts() []Host {
 	seen := map[string]bool{}
-	var out []schemas.Host
+	var out []Host
 	for _, c := range im.active() {
 		if !seen[c.host.UUID] {
 			seen[c.host.UUID] = true
@@ -703,7 +701,7 @@ func (im *image) hosts() []schemas.Host {
 	return out
 }
 
-func (im *image) lastFoundOnHost() *schemas.Host {
+func (im *image) lastFoundOnHost() *Host {
 	var best *container
 	for _, c := range im.containers {
 		if best == nil || c.lastScanned > best.lastScanned {
@@ -728,9 +726,9 @@ func (im *image) authorPtr() *string {
 	return strp(im.author)
 }
 
-func (im *image) listJSON() schemas.Image {
+func (im *image) listJSON() Image {
 	isInstr, state := im.instrumented()
-	return schemas.Image{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Sha: im.sha, Repo: im.repo,
+	return Image{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Sha: im.sha, Repo: im.repo,
 		RepoDigests: im.digests, UUID: im.uuid, Size: im.size, Vulnerabilities: counts(im.vulns), ImageID: im.imageID,
 		AssociatedContainersCount: len(im.active()), AssociatedHostsCount: len(im.hosts()), LastScanned: ms(im.lastScanned),
 		LastVMScanDate: ms(im.lastScanned), RegistryUUID: im.registryUUIDs, Source: []string{im.source},
@@ -738,9 +736,9 @@ func (im *image) listJSON() schemas.Image {
 		ScanStatus: "SUCCESS", LastFoundOnHost: im.lastFoundOnHost(), OperatingSystem: im.os}
 }
 
-func (im *image) detailsJSON() schemas.ImageDetails {
+func (im *image) detailsJSON() ImageDetails {
 	isInstr, state := im.instrumented()
-	return schemas.ImageDetails{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
+	return ImageDetails{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
 		Label: im.labels, UUID: im.uuid, Sha: im.sha, OperatingSystem: im.os, CustomerUUID: customerUUID, DockerVersion: im.dockerVersion,
 		Size: im.size, Layers: im.layers, Host: im.hosts(), Architecture: im.arch, ImageID: im.imageID, RegistryUUID: im.registryUUIDs,
 		Source: []string{im.source}, TotalVulnCount: len(im.vulns), Vulnerabilities: counts(im.vulns), Users: im.users,
@@ -748,13 +746,13 @@ func (im *image) detailsJSON() schemas.ImageDetails {
 		LastScanned: ms(im.lastScanned), LastFoundOnHost: im.lastFoundOnHost()}
 }
 
-func (im *image) bulkJSON() schemas.BulkImageDetails {
+func (im *image) bulkJSON() BulkImageDetails {
 	isInstr, state := im.instrumented()
-	vulns := make([]schemas.BulkVuln, 0, len(im.vulns))
+	vulns := make([]BulkVuln, 0, len(im.vulns))
 	for _, v := range im.vulns {
-		vulns = append(vulns, schemas.BulkVuln{QID: v.def.QID, Result: v.result(), Software: v.software()})
+		vulns = append(vulns, BulkVuln{QID: v.def.QID, Result: v.result(), Software: v.software()})
 	}
-	return schemas.BulkImageDetails{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
+	return BulkImageDetails{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
 		Label: im.labels, UUID: im.uuid, Sha: im.sha, OperatingSystem: im.os, CustomerUUID: customerUUID, ImageID: im.imageID,
 		DockerVersion: im.dockerVersion, Size: im.size, Layers: im.layers, Architecture: im.arch, LastScanned: ms(im.lastScanned),
 		RegistryUUID: im.registryUUIDs, Source: []string{im.source}, Users: im.users, LastFoundOnHost: im.lastFoundOnHost(),
@@ -764,12 +762,12 @@ func (im *image) bulkJSON() schemas.BulkImageDetails {
 
 const customerUUID = "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8"
 
-func softwareJSON(pkgs []*pkgInst) []schemas.Software {
-	out := make([]schemas.Software, 0, len(pkgs))
+func softwareJSON(pkgs []*pkgInst) []Software {
+	out := make([]Software, 0, len(pkgs))
 	for _, p := range pkgs {
-		s := schemas.Software{Name: p.Name, Version: p.Version, Vulnerabilities: []schemas.SoftwareVuln{}}
+		s := Software{Name: p.Name, Version: p.Version, Vulnerabilities: []SoftwareVuln{}}
 		for _, v := range p.vulns {
-			s.Vulnerabilities = append(s.Vulnerabilities, schemas.SoftwareVuln{QID: v.def.QID, Severity: v.def.Severity, Title: v.def.Title, TypeDetected: v.typeDetected()})
+			s.Vulnerabilities = append(s.Vulnerabilities, SoftwareVuln{QID: v.def.QID, Severity: v.def.Severity, Title: v.def.Title, TypeDetected: v.typeDetected()})
 			if v.def.Fix != "" && (s.FixVersion == nil || *s.FixVersion < v.def.Fix) {
 				s.FixVersion = strp(v.def.Fix)
 			}
@@ -787,9 +785,9 @@ func (c *container) compliancePosture() map[string]int {
 	return m
 }
 
-func (c *container) listJSON() schemas.Container {
+func (c *container) listJSON() Container {
 	isRoot := c.isRoot
-	return schemas.Container{ImageID: c.image.imageID, Created: ms(c.created), Updated: ms(c.updated), Sha: c.sha, UUID: c.uuid, Name: c.name,
+	return Container{ImageID: c.image.imageID, Created: ms(c.created), Updated: ms(c.updated), Sha: c.sha, UUID: c.uuid, Name: c.name,
 		Host: c.host, State: c.state, ImageUUID: c.image.uuid, ContainerID: c.containerID, StateChanged: ms(c.stateChanged),
 		LastScanned: ms(c.lastScanned), LastVMScanDate: ms(c.lastScanned), IsRoot: &isRoot, Vulnerabilities: counts(c.image.vulns, c.drift),
 		Compliance: c.compliancePosture(), LastComplianceScanned: ms(c.lastScanned)}
@@ -797,38 +795,38 @@ func (c *container) listJSON() schemas.Container {
 
 // detailsJSON is the container in full; bulk gives the bulk list's
 // vulnerabilities (qid, result, software) instead of full ones.
-func (c *container) detailsJSON(bulk bool) schemas.ContainerDetails {
+func (c *container) detailsJSON(bulk bool) ContainerDetails {
 	isRoot := c.isRoot
 	var vulns any
 	if bulk {
-		vs := make([]schemas.BulkVuln, 0, len(c.image.vulns)+len(c.drift))
+		vs := make([]BulkVuln, 0, len(c.image.vulns)+len(c.drift))
 		for _, v := range append(append([]*vulnInst{}, c.image.vulns...), c.drift...) {
-			vs = append(vs, schemas.BulkVuln{QID: v.def.QID, Result: v.result(), Software: v.software()})
+			vs = append(vs, BulkVuln{QID: v.def.QID, Result: v.result(), Software: v.software()})
 		}
 		vulns = vs
 	} else {
-		vs := make([]schemas.Vulnerability, 0, len(c.image.vulns)+len(c.drift))
+		vs := make([]Vulnerability, 0, len(c.image.vulns)+len(c.drift))
 		for _, v := range append(append([]*vulnInst{}, c.image.vulns...), c.drift...) {
 			vs = append(vs, v.full(true))
 		}
 		vulns = vs
 	}
-	var drift *schemas.Drift
+	var drift *Drift
 	if len(c.drift) > 0 {
-		drift = &schemas.Drift{Category: []string{"SOFTWARE"}, Reason: []string{"ADDED"}}
+		drift = &Drift{Category: []string{"SOFTWARE"}, Reason: []string{"ADDED"}}
 		for _, p := range c.driftSoftware {
 			sw := softwareJSON([]*pkgInst{p})[0]
-			drift.Software = append(drift.Software, schemas.DriftSoftware{FixVersion: sw.FixVersion, Name: p.Name, Reason: "ADDED", Source: "RUNTIME", Version: p.Version, Vulnerabilities: sw.Vulnerabilities})
+			drift.Software = append(drift.Software, DriftSoftware{FixVersion: sw.FixVersion, Name: p.Name, Reason: "ADDED", Source: "RUNTIME", Version: p.Version, Vulnerabilities: sw.Vulnerabilities})
 		}
 		for _, v := range c.drift {
 			drift.Vulnerability = append(drift.Vulnerability, v.full(true))
 		}
 	}
-	return schemas.ContainerDetails{Arguments: c.args, Command: c.command, ContainerID: c.containerID, Created: ms(c.created), Updated: ms(c.updated),
+	return ContainerDetails{Arguments: c.args, Command: c.command, ContainerID: c.containerID, Created: ms(c.created), Updated: ms(c.updated),
 		CustomerUUID: customerUUID, Drift: drift, Environment: c.env, Host: c.host, Hostname: c.containerID, ImageID: c.image.imageID,
 		ImageSha: c.image.sha, ImageUUID: c.image.uuid, IPv4: c.ipv4, IsDrift: len(c.drift) > 0, IsRoot: &isRoot, Label: c.labels,
 		LastScanned: ms(c.lastScanned), MacAddress: c.mac, Name: c.name, OperatingSystem: c.image.os, Path: c.command,
-		PortMapping: c.ports, Privileged: c.privileged, SensorUUID: c.host.SensorUUID, Services: []schemas.Service{},
+		PortMapping: c.ports, Privileged: c.privileged, SensorUUID: c.host.SensorUUID, Services: []Service{},
 		Sha: c.sha, Softwares: softwareJSON(append(append([]*pkgInst{}, c.image.pkgs...), c.driftSoftware...)), Source: "GENERAL",
 		State: c.state, StateChanged: ms(c.stateChanged), Users: c.image.users, UUID: c.uuid, Vulnerabilities: vulns, Cluster: c.cluster}
 }

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // invAPI serves /images*, /containers* and /controls* from the inventory.
@@ -101,6 +99,10 @@ func (a *invAPI) withContainer(h func(http.ResponseWriter, *http.Request, *conta
 // sorted by its sort (or defSort).
 func search(w http.ResponseWriter, r *http.Request, docs []map[string]any, defSort string) ([]int, bool) {
 	q := r.URL.Query()
+	if f := unknownQQLField(r); f != "" {
+		badRequest(w, "invalid filter: %q is not a QQL field of this list", f)
+		return nil, false
+	}
 	pred, err := parseQQL(q.Get("filter"))
 	if err != nil {
 		badRequest(w, "invalid filter: %v", err)
@@ -312,8 +314,8 @@ func summary(vulns []*vulnInst) map[string]any {
 		"patchAvailability": map[string]any{"confirmed": counts(confFix), "potential": counts(potFix)}}
 }
 
-func fullVulns(vulns []*vulnInst, container bool) []schemas.Vulnerability {
-	out := make([]schemas.Vulnerability, 0, len(vulns))
+func fullVulns(vulns []*vulnInst, container bool) []Vulnerability {
+	out := make([]Vulnerability, 0, len(vulns))
 	for _, v := range vulns {
 		out = append(out, v.full(container))
 	}
@@ -369,7 +371,7 @@ func softwareAnswer(w http.ResponseWriter, r *http.Request, pkgs []*pkgInst, ima
 	if !ok {
 		return
 	}
-	data := make([]schemas.Software, 0, len(idx))
+	data := make([]Software, 0, len(idx))
 	var bySev [6]int
 	for _, i := range idx {
 		data = append(data, sw[i])
@@ -393,12 +395,12 @@ func softwareAnswer(w http.ResponseWriter, r *http.Request, pkgs []*pkgInst, ima
 	writeJSON(w, http.StatusOK, out)
 }
 
-func complianceAnswer(w http.ResponseWriter, uuid, sha string, created int64, controls []schemas.ControlResult) {
+func complianceAnswer(w http.ResponseWriter, uuid, sha string, created int64, controls []ControlResult) {
 	var last int64
 	for _, c := range controls {
 		last = max(last, c.LastEvaluated.Ms)
 	}
-	writeJSON(w, http.StatusOK, schemas.PolicyCompliance{CustomerUUID: customerUUID, UUID: uuid, Sha: sha, Created: ms(created),
+	writeJSON(w, http.StatusOK, PolicyCompliance{CustomerUUID: customerUUID, UUID: uuid, Sha: sha, Created: ms(created),
 		Updated: ms(last), Controls: controls, LastComplianceScanned: ms(last)})
 }
 
@@ -424,9 +426,9 @@ func (a *invAPI) imageAssociations(w http.ResponseWriter, r *http.Request, im *i
 	if !ok {
 		return
 	}
-	var containers, drift []schemas.Container
+	var containers, drift []Container
 	type hostRow struct {
-		schemas.Host
+		Host
 		counts map[string]int
 	}
 	hosts := map[string]*hostRow{}
@@ -496,7 +498,7 @@ func (a *invAPI) imageRegistries(w http.ResponseWriter, r *http.Request, im *ima
 }
 
 func (a *invAPI) instrument(w http.ResponseWriter, r *http.Request, im *image) {
-	var req schemas.InstrumentRequest
+	var req InstrumentRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -280,4 +281,47 @@ func compare(a, b []any) int {
 		return 0
 	}
 	return strings.Compare(strings.ToLower(sa), strings.ToLower(sb))
+}
+
+// The fields a QQL filter names: the word before each ':' or comparison,
+// outside quoted, backticked and bracketed values.
+var (
+	qqlValueRE = regexp.MustCompile("`[^`]*`|\"[^\"]*\"|'[^']*'|\\[[^\\]]*\\]")
+	qqlFieldRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9_.]*)\s*(?::|[<>]=?)`)
+	pathVarRE  = regexp.MustCompile(`\{[^}]*\}`)
+)
+
+func filterFields(q string) []string {
+	var out []string
+	for _, m := range qqlFieldRE.FindAllStringSubmatch(qqlValueRE.ReplaceAllString(q, "v"), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// unknownQQLField is a field the request's filter names that the QQL of
+// its operation does not know (qql_fields.go, from the API's documents),
+// or "".
+func unknownQQLField(r *http.Request) string {
+	q := r.URL.Query().Get("filter")
+	if q == "" || r.Pattern == "" {
+		return ""
+	}
+	method, path, _ := strings.Cut(r.Pattern, " ")
+	op := method + " " + pathVarRE.ReplaceAllString(strings.TrimPrefix(path, Base), "{}")
+	var known string
+	for k, v := range qqlFields {
+		if pathVarRE.ReplaceAllString(k, "{}") == op {
+			known = " " + strings.ToLower(v) + " "
+		}
+	}
+	if known == "" {
+		return ""
+	}
+	for _, f := range filterFields(q) {
+		if !strings.Contains(known, " "+strings.ToLower(f)+" ") {
+			return f
+		}
+	}
+	return ""
 }

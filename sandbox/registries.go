@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // registryDetail is the part of a registry the registry, schedule and
@@ -17,11 +15,11 @@ type registryDetail struct {
 	password       string
 	accessToken    string
 	AWS            *awsRef
-	ACR            *schemas.ACRRegistry
-	GCP            *schemas.GCPRegistry
-	GCAR           *schemas.GCARRegistry
-	Created        schemas.Millis
-	Updated        schemas.Millis
+	ACR            *ACRRegistry
+	GCP            *GCPRegistry
+	GCAR           *GCARRegistry
+	Created        Millis
+	Updated        Millis
 	Repos          []repo
 	Schedules      []*schedule
 }
@@ -60,7 +58,7 @@ func seedRegistries(st *state, now time.Time) {
 		DockerRegistryID: {{"library/nginx", 4, 4, 3}, {"library/redis", 3, 3, 1}, {"acme/api", 3, 2, 2}},
 		AzureRegistryID:  {{"azuretest", 3, 3, 2}, {"nginx", 1, 1, 1}},
 	}
-	created := schemas.Millis{Ms: 1657000000000, Valid: true}
+	created := Millis{Ms: 1657000000000, Valid: true}
 	for _, id := range st.registryOrder {
 		r := st.registries[id]
 		r.Created, r.Updated, r.CredentialType = created, created, "None"
@@ -71,12 +69,12 @@ func seedRegistries(st *state, now time.Time) {
 		}
 		switch r.Type {
 		case "Azure":
-			r.CredentialType, r.ACR = "Azure", &schemas.ACRRegistry{ConnectorID: st.connectors.acr[0].ID}
+			r.CredentialType, r.ACR = "Azure", &ACRRegistry{ConnectorID: st.connectors.acr[0].ID}
 		case "AWS":
 			r.CredentialType, r.AWS = "AWS", &awsRef{AccountID: "123456789012", ARN: st.connectors.aws[0].ARN, Region: "us-east-1", AccountType: "Global", Name: st.connectors.aws[0].Name}
 		case "Google":
 			g := st.connectors.gcp[0]
-			r.CredentialType, r.GCP = "GCP", &schemas.GCPRegistry{ConnectorID: g.ID, ProjectID: g.ProjectID, Location: g.Location}
+			r.CredentialType, r.GCP = "GCP", &GCPRegistry{ConnectorID: g.ID, ProjectID: g.ProjectID, Location: g.Location}
 		case "V2-Private":
 			r.CredentialType, r.Username, r.password = "BasicAuth", "robot$scanner", "seed-harbor-pass"
 		}
@@ -165,18 +163,18 @@ func (s *Server) listRegistries(w http.ResponseWriter, r *http.Request) {
 // registryBody is what create, update and validate accept (the spec's
 // RegistryRequest with the v1.17 name and sensor profile).
 type registryBody struct {
-	RegistryType     string                      `json:"registryType"`
-	RegistryURI      string                      `json:"registryUri"`
-	RegistryUUID     string                      `json:"registryUuid"`
-	RegistryName     *string                     `json:"registryName"`
-	DockerHubOrgName *string                     `json:"dockerHubOrgName"`
-	CredentialType   *string                     `json:"credentialType"`
-	Credential       *schemas.RegistryCredential `json:"credential"`
-	AWS              *schemas.AWSRegistry        `json:"aws"`
-	ACR              *schemas.ACRRegistry        `json:"acr"`
-	GCP              *schemas.GCPRegistry        `json:"gcp"`
-	GCAR             *schemas.GCARRegistry       `json:"gcar"`
-	SensorProfileID  *string                     `json:"sensorProfileId"`
+	RegistryType     string              `json:"registryType"`
+	RegistryURI      string              `json:"registryUri"`
+	RegistryUUID     string              `json:"registryUuid"`
+	RegistryName     *string             `json:"registryName"`
+	DockerHubOrgName *string             `json:"dockerHubOrgName"`
+	CredentialType   *string             `json:"credentialType"`
+	Credential       *RegistryCredential `json:"credential"`
+	AWS              *AWSRegistry        `json:"aws"`
+	ACR              *ACRRegistry        `json:"acr"`
+	GCP              *GCPRegistry        `json:"gcp"`
+	GCAR             *GCARRegistry       `json:"gcar"`
+	SensorProfileID  *string             `json:"sensorProfileId"`
 }
 
 // checkRegistry validates a body against the state as Qualys would; self
@@ -203,7 +201,7 @@ func (st *state) checkRegistry(b *registryBody, self *registry) string {
 			return "a registry named " + *b.RegistryName + " already exists"
 		}
 	}
-	kind := schemas.RegistryKind(b.RegistryType)
+	kind := registryKind(b.RegistryType)
 	given := map[string]bool{"aws": b.AWS != nil, "acr": b.ACR != nil, "gcp": b.GCP != nil, "gcar": b.GCAR != nil}
 	for k, ok := range given {
 		if ok && k != kind {
@@ -255,7 +253,7 @@ func (st *state) checkRegistry(b *registryBody, self *registry) string {
 		if p == nil {
 			return "sensor profile " + *b.SensorProfileID + " does not exist"
 		}
-		if p.ID != schemas.DefaultProfileID && (p.Type == nil || *p.Type != "Registry") {
+		if p.ID != DefaultProfileID && (p.Type == nil || *p.Type != "Registry") {
 			return "sensor profile " + p.Name + " is not a Registry profile"
 		}
 	}
@@ -337,8 +335,8 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := schemas.MillisOf(s.opts.Now())
-	reg := &registry{UUID: newUUID(), SensorProfile: schemas.DefaultProfileID}
+	now := MillisOf(s.opts.Now())
+	reg := &registry{UUID: newUUID(), SensorProfile: DefaultProfileID}
 	reg.Created, reg.Updated, reg.CredentialType = now, now, "None"
 	s.state.applyRegistry(reg, b)
 	s.state.registries[reg.UUID] = reg
@@ -362,7 +360,7 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.state.applyRegistry(reg, b)
-	reg.Updated = schemas.MillisOf(s.opts.Now())
+	reg.Updated = MillisOf(s.opts.Now())
 	writeJSON(w, http.StatusOK, map[string]string{"registryUuid": reg.UUID})
 }
 

@@ -5,30 +5,28 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // schedule is a registry scan schedule as the v1.21 list answers it.
 type schedule struct {
-	ScheduleUUID              string                     `json:"scheduleUuid"`
-	OnDemand                  bool                       `json:"onDemand"`
-	Created                   schemas.Millis             `json:"created"`
-	Updated                   schemas.Millis             `json:"updated"`
-	JobStartDate              schemas.Millis             `json:"jobStartDate"`
-	JobCompletionDate         schemas.Millis             `json:"jobCompletionDate"`
-	Name                      *string                    `json:"name"`
-	Errors                    []scheduleError            `json:"errors"`
-	Schedule                  string                     `json:"schedule"`
-	Filters                   []scheduleFilter           `json:"filters"`
-	AdditionalFilters         *schemas.AdditionalFilters `json:"additionalFilters"`
-	Status                    string                     `json:"status"`
-	JobListingStartDate       schemas.Millis             `json:"jobListingStartDate"`
-	JobListingCompletionDate  schemas.Millis             `json:"jobListingCompletionDate"`
-	JobScanningStartDate      schemas.Millis             `json:"jobScanningStartDate"`
-	JobScanningCompletionDate schemas.Millis             `json:"jobScanningCompletionDate"`
-	ForceScan                 bool                       `json:"forceScan"`
-	ScheduleIntervalInDays    *int                       `json:"scheduleIntervalInDays"`
+	ScheduleUUID              string             `json:"scheduleUuid"`
+	OnDemand                  bool               `json:"onDemand"`
+	Created                   Millis             `json:"created"`
+	Updated                   Millis             `json:"updated"`
+	JobStartDate              Millis             `json:"jobStartDate"`
+	JobCompletionDate         Millis             `json:"jobCompletionDate"`
+	Name                      *string            `json:"name"`
+	Errors                    []scheduleError    `json:"errors"`
+	Schedule                  string             `json:"schedule"`
+	Filters                   []scheduleFilter   `json:"filters"`
+	AdditionalFilters         *AdditionalFilters `json:"additionalFilters"`
+	Status                    string             `json:"status"`
+	JobListingStartDate       Millis             `json:"jobListingStartDate"`
+	JobListingCompletionDate  Millis             `json:"jobListingCompletionDate"`
+	JobScanningStartDate      Millis             `json:"jobScanningStartDate"`
+	JobScanningCompletionDate Millis             `json:"jobScanningCompletionDate"`
+	ForceScan                 bool               `json:"forceScan"`
+	ScheduleIntervalInDays    *int               `json:"scheduleIntervalInDays"`
 }
 
 type scheduleFilter struct {
@@ -58,12 +56,12 @@ const (
 )
 
 func seedSchedules(st *state, now time.Time) {
-	ms := func(v int64) schemas.Millis { return schemas.Millis{Ms: v, Valid: true} }
+	ms := func(v int64) Millis { return Millis{Ms: v, Valid: true} }
 	one, seven, five := 1, 7, 5
 	days90 := 90
 	azure := func() []scheduleFilter { return []scheduleFilter{{RepoTags: []repoTag{{Repo: "azuretest"}}}} }
-	tags := func() *schemas.AdditionalFilters {
-		return &schemas.AdditionalFilters{NumberOfTags: five, SortCriteria: "createdDate"}
+	tags := func() *AdditionalFilters {
+		return &AdditionalFilters{NumberOfTags: five, SortCriteria: "createdDate"}
 	}
 	st.registries[AzureRegistryID].Schedules = []*schedule{
 		{ScheduleUUID: FinishedScheduleID, Created: ms(1669194411031), Updated: ms(1669285168871), JobStartDate: ms(1669285168871), JobCompletionDate: ms(1669286348672),
@@ -80,7 +78,7 @@ func seedSchedules(st *state, now time.Time) {
 			Schedule: "09:30", Filters: azure(), AdditionalFilters: tags(), Status: "Finished", JobListingStartDate: ms(1669285169055),
 			JobScanningStartDate: ms(1669285302988), JobScanningCompletionDate: ms(1669287475553), ForceScan: true, ScheduleIntervalInDays: &one},
 	}
-	started := schemas.MillisOf(now.Add(-10 * time.Minute))
+	started := MillisOf(now.Add(-10 * time.Minute))
 	name := "nightly-ecr"
 	st.registries[ECRRegistryID].Schedules = []*schedule{
 		{ScheduleUUID: RunningScheduleID, Name: &name, Created: ms(1668000000000), Updated: started, JobStartDate: started, JobListingStartDate: started,
@@ -120,7 +118,7 @@ func (s *Server) scheduleRoutes() {
 			badRequest(w, "only schedules in state Created, Queued, Paused, Running, BaselineQueued or BaselineRunning can be cancelled; %s is %s", sc.ScheduleUUID, sc.Status)
 			return
 		}
-		sc.Status, sc.Updated = "Canceled", schemas.MillisOf(s.opts.Now())
+		sc.Status, sc.Updated = "Canceled", MillisOf(s.opts.Now())
 		writeJSON(w, http.StatusOK, map[string]string{"scheduleUuid": sc.ScheduleUUID})
 	}))
 }
@@ -142,14 +140,14 @@ func (s *Server) scheduleOr404(w http.ResponseWriter, r *http.Request) (*registr
 
 // scheduleBody is what create and update accept (v1.21).
 type scheduleBody struct {
-	Filters                []scheduleFilter           `json:"filters"`
-	Name                   *string                    `json:"name"`
-	OnDemand               *bool                      `json:"onDemand"`
-	Schedule               *string                    `json:"schedule"`
-	ForceScan              *bool                      `json:"forceScan"`
-	RegistryType           *string                    `json:"registryType"`
-	ScheduleIntervalInDays *int                       `json:"scheduleIntervalInDays"`
-	AdditionalFilters      *schemas.AdditionalFilters `json:"additionalFilters"`
+	Filters                []scheduleFilter   `json:"filters"`
+	Name                   *string            `json:"name"`
+	OnDemand               *bool              `json:"onDemand"`
+	Schedule               *string            `json:"schedule"`
+	ForceScan              *bool              `json:"forceScan"`
+	RegistryType           *string            `json:"registryType"`
+	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays"`
+	AdditionalFilters      *AdditionalFilters `json:"additionalFilters"`
 }
 
 // checkSchedule validates a body for a registry; "" means fine.
@@ -188,7 +186,7 @@ func checkSchedule(b *scheduleBody, reg *registry) string {
 		}
 	}
 	if b.ForceScan != nil && *b.ForceScan && !*b.OnDemand {
-		if k := schemas.RegistryKind(reg.Type); k == "aws" || strings.EqualFold(reg.Type, "DockerHub") {
+		if k := registryKind(reg.Type); k == "aws" || strings.EqualFold(reg.Type, "DockerHub") {
 			return "the Scan all images (force rescan) option of automatic scans is available only for Google Artifact Registry, Google Container Registry, Azure Container Registry and private registries"
 		}
 	}
@@ -215,7 +213,7 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := schemas.MillisOf(s.opts.Now())
+	now := MillisOf(s.opts.Now())
 	sc := &schedule{ScheduleUUID: newUUID(), Created: now, Updated: now, Status: "Created"}
 	sc.apply(b)
 	if sc.OnDemand {
@@ -239,7 +237,7 @@ func (s *Server) updateSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc.apply(b)
-	sc.Updated = schemas.MillisOf(s.opts.Now())
+	sc.Updated = MillisOf(s.opts.Now())
 	writeJSON(w, http.StatusOK, map[string]string{"scheduleUuid": sc.ScheduleUUID})
 }
 

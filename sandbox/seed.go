@@ -2,19 +2,17 @@ package sandbox
 
 import (
 	"time"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // state is everything the emulated gateway knows.
 type state struct {
 	profiles      map[string]*profile
 	profileOrder  []string
-	sensors       map[string]*schemas.Sensor
+	sensors       map[string]*Sensor
 	sensorOrder   []string
 	registries    map[string]*registry
 	registryOrder []string
-	activation    schemas.Activation
+	activation    Activation
 	connectors    connectorState // connectors.go
 	reports       reportState    // reports.go
 }
@@ -23,13 +21,13 @@ type state struct {
 type registry struct {
 	UUID, Name, URI, Type string
 	TotalImages           int
-	LastScanned           schemas.Millis
+	LastScanned           Millis
 	SensorProfile         string
 	registryDetail        // registries.go: credentials, repositories, schedules
 }
 
-func (r *registry) summary() schemas.RegistrySummary {
-	return schemas.RegistrySummary{RegistryUUID: r.UUID, RegistryName: r.Name, RegistryURI: r.URI,
+func (r *registry) summary() RegistrySummary {
+	return RegistrySummary{RegistryUUID: r.UUID, RegistryName: r.Name, RegistryURI: r.URI,
 		RegistryType: r.Type, TotalImages: r.TotalImages, LastScanned: r.LastScanned}
 }
 
@@ -49,30 +47,36 @@ const (
 	NorthProfileID   = "8aee8879-d536-4efd-b23d-41dcb77a4a32"
 	GeneralProfileID = "6963d471-7598-4d4d-b95c-e540c75745b2"
 	AzureRegistryID  = "fd05c5d5-7583-4e47-b538-c8b414bd9c86"
-	DockerRegistryID = "e6d33990-41dc-46a0-8274-8eb6e65e25a2"
+	// The profiles the v1.17 samples update (789214bc) and read and delete
+	// (d96b936c): Registry profiles with nothing in them yet.
+	UpdatedSampleProfileID = "789214bc-d21b-4a26-94a2-2f48ddd4df52"
+	SampleProfileID        = "d96b936c-4d7c-449a-bc32-cfdc31c87a9c"
+	DockerRegistryID       = "e6d33990-41dc-46a0-8274-8eb6e65e25a2"
 )
 
 func seed(now time.Time) *state {
-	st := &state{profiles: map[string]*profile{}, sensors: map[string]*schemas.Sensor{}, registries: map[string]*registry{}}
-	ms := func(v int64) schemas.Millis { return schemas.Millis{Ms: v, Valid: true} }
+	st := &state{profiles: map[string]*profile{}, sensors: map[string]*Sensor{}, registries: map[string]*registry{}}
+	ms := func(v int64) Millis { return Millis{Ms: v, Valid: true} }
 	addProfile := func(p *profile) {
 		st.profiles[p.ID] = p
 		st.profileOrder = append(st.profileOrder, p.ID)
 	}
-	addProfile(&profile{ID: schemas.DefaultProfileID, Name: "Default", Description: "Initial Profile", CreatedBy: "System", Created: ms(1657601138783), Updated: ms(1657601138783)})
+	addProfile(&profile{ID: DefaultProfileID, Name: "Default", Description: "Initial Profile", CreatedBy: "System", Created: ms(1657601138783), Updated: ms(1657601138783)})
 	addProfile(&profile{ID: NorthProfileID, Name: "North", Type: strp("Registry"), CreatedBy: "quays_kg86", UpdatedBy: strp("quays_kg86"), Created: ms(1657793883813), Updated: ms(1657866985321)})
+	addProfile(&profile{ID: UpdatedSampleProfileID, Name: "ecprofile-draft", Type: strp("Registry"), CreatedBy: "quays_kg86", Created: ms(1657793900000), Updated: ms(1657793900000)})
+	addProfile(&profile{ID: SampleProfileID, Name: "sample-v1.17", Type: strp("Registry"), CreatedBy: "quays_kg86", Created: ms(1657793950000), Updated: ms(1657793950000)})
 	t, f := true, false
 	interval, files, size := 48, 5, 10
 	addProfile(&profile{ID: GeneralProfileID, Name: "General-test2", Type: strp("General"), CreatedBy: "test_zp53", Created: ms(1669108423070), Updated: ms(1669618992177),
-		Config: &schemas.ProfileConfig{
-			WeeklyInactiveWindowSchedules: []schemas.InactiveWindow{{RepeatOnDays: []string{"SUNDAY"}, AllDayToggle: &f, StartTime: "01:15", EndTime: "03:00"}},
-			VulnerabilityManagement:       &schemas.VulnerabilityManagement{GlobalScanningFlag: &t, ScanningPolicy: "DynamicWithStaticScanningAsFallback", ContainerScanningInterval: &interval, ImageExclusionRegexList: []string{}},
-			PerformanceManagement:         &schemas.PerformanceManagement{MaxNoOfArchivedLogFiles: &files, MaxLogFileSize: &size, LogSecurityLevel: "INFORMATION"},
+		Config: &ProfileConfig{
+			WeeklyInactiveWindowSchedules: []InactiveWindow{{RepeatOnDays: []string{"SUNDAY"}, AllDayToggle: &f, StartTime: "01:15", EndTime: "03:00"}},
+			VulnerabilityManagement:       &VulnerabilityManagement{GlobalScanningFlag: &t, ScanningPolicy: "DynamicWithStaticScanningAsFallback", ContainerScanningInterval: &interval, ImageExclusionRegexList: []string{}},
+			PerformanceManagement:         &PerformanceManagement{MaxNoOfArchivedLogFiles: &files, MaxLogFileSize: &size, LogSecurityLevel: "INFORMATION"},
 		}})
 
 	addRegistry := func(r *registry) {
 		if r.SensorProfile == "" {
-			r.SensorProfile = schemas.DefaultProfileID
+			r.SensorProfile = DefaultProfileID
 		}
 		st.registries[r.UUID] = r
 		st.registryOrder = append(st.registryOrder, r.UUID)
@@ -87,10 +91,10 @@ func seed(now time.Time) *state {
 	addRegistry(&registry{UUID: "1ec46398-23be-40fc-8cde-8b4bd916d5fa", Name: "ec-reg-a", URI: "https://ec-a.example", Type: "V2", TotalImages: 1})
 	addRegistry(&registry{UUID: "fe88284c-5fb3-4bc7-b2a0-33208e8d7d41", Name: "ec-reg-b", URI: "https://ec-b.example", Type: "V2", TotalImages: 2})
 
-	labels := []schemas.Label{{Key: "image-source", Value: "Docker Hub"}, {Key: "name", Value: "Qualys Sensor Image"}, {Key: "vendor", Value: "Qualys, Inc"}, {Key: "maintainer", Value: "DevOps <devops@qualys.com>"}}
-	addSensor := func(sn schemas.Sensor) {
+	labels := []Label{{Key: "image-source", Value: "Docker Hub"}, {Key: "name", Value: "Qualys Sensor Image"}, {Key: "vendor", Value: "Qualys, Inc"}, {Key: "maintainer", Value: "DevOps <devops@qualys.com>"}}
+	addSensor := func(sn Sensor) {
 		if sn.AssociatedSensorProfile == "" {
-			sn.AssociatedSensorProfile = schemas.DefaultProfileID
+			sn.AssociatedSensorProfile = DefaultProfileID
 		}
 		if sn.Platform == "" {
 			sn.Platform = "LINUX_SENSOR"
@@ -102,17 +106,17 @@ func seed(now time.Time) *state {
 		st.sensors[sn.UUID] = &c
 		st.sensorOrder = append(st.sensorOrder, sn.UUID)
 	}
-	recent := func(d time.Duration) schemas.Millis { return schemas.MillisOf(now.Add(-d)) }
-	addSensor(schemas.Sensor{UUID: "e9f3c631-e440-443f-92d0-73624647b707", ActivationUUID: "9315142c-d52e-4378-b3e9-6ca16925f15f", Hostname: "ip-10-82-11-73", DockerVersion: "20.10.12", IPv4: "10.82.11.73", OS: "Ubuntu 20.04.4 LTS", IPv6: "fe80::8c6:9aff:fe55:1239", SensorVersion: "1.16.0-0", LastCheckedIn: recent(10 * time.Minute), Label: labels, Privileged: strp("false"), MacAddress: "0a:c6:9a:55:12:39", HostUUID: "be084969-957f-4959-a813-fa06ded2dde5", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("49fc4327957c8979dcf87a7436c8152fa10b3039197489e631c3f7f595398740"), SensorID: strp("49fc4327957c"), Name: strp("qualys-container-sensor"), Created: ms(1657793184000), ImageID: strp("1ab23c77b5d4"), ImageSha: strp("1ab23c77b5d44b1e798355c73f3e5feb3ceab8d0bcf9cd3ef0b8511a6f685ba6"), SensorType: "REGISTRY", ContainerRuntimeVersion: "20.10.12", AssociatedSensorProfile: NorthProfileID})
-	addSensor(schemas.Sensor{UUID: "4b5e39f6-2b49-4a8f-8422-881cfb9e4f98", ActivationUUID: "dbbcdb37-a861-4d8a-9d5a-f49de4cd4a46", Hostname: "ip-10-82-10-215", DockerVersion: "20.10.12", IPv4: "10.82.10.215", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.15.1-5", LastCheckedIn: recent(3 * time.Hour), Label: labels[:2], Privileged: strp("false"), HostUUID: "e06ba849-9911-4b62-83bc-b4d1e0595978", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("d99c6d36726e344bbea70e04068abc2cedb067ce946349b5873c13740ecbd7ef"), SensorID: strp("d99c6d36726e"), Name: strp("qualys-container-sensor"), Created: ms(1656918462000), SensorType: "REGISTRY", ContainerRuntimeVersion: "20.10.12"})
-	addSensor(schemas.Sensor{UUID: "3a00f41d-8bb8-41d2-b2c2-54ed50131082", Hostname: "ip-10-82-12-20", IPv4: "10.82.12.20", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.21.0-0", LastCheckedIn: recent(20 * time.Minute), Status: "Running", SensorID: strp("3a00f41d8bb8"), SensorType: "REGISTRY"})
-	addSensor(schemas.Sensor{UUID: "7cbc434a-5387-4591-940d-c8bfd131a699", Hostname: "ip-10-82-12-21", IPv4: "10.82.12.21", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.21.0-0", LastCheckedIn: recent(25 * time.Minute), Status: "Running", SensorID: strp("7cbc434a5387"), SensorType: "REGISTRY"})
-	addSensor(schemas.Sensor{UUID: "88db9156-6c9e-45cc-8fce-11b889bb76b4", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "ip-10-82-10-7", DockerVersion: "20.10.12", IPv4: "10.82.10.7", OS: "Ubuntu 21.10", IPv6: "fe80::8ea:87ff:fe3f:d8c7", SensorVersion: "1.21.0-0", LastCheckedIn: ms(1669614979341), MacAddress: "0a:ea:87:3f:d8:c7", HostUUID: "fcd2ce3e-dfed-43ca-a5c1-b680065103cb", Status: "Unknown", SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.12"})
-	addSensor(schemas.Sensor{UUID: "13b7a4cd-693c-4fe5-87d5-98fcf3f0b8a5", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "ip-10-82-8-106", DockerVersion: "20.10.12", IPv4: "10.82.8.106", OS: "Ubuntu 21.10", IPv6: "fe80::8d3:acff:fecc:477b", SensorVersion: "1.21.0-0", LastCheckedIn: recent(time.Hour), Label: labels, Privileged: strp("false"), MacAddress: "0a:d3:ac:cc:47:7b", HostUUID: "8621d2c6-e434-4530-8726-ecbca083eb92", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("7cf7650df563c7d11ce9b4ee9c7250254682eb8ccf796c7943d2dc2498e9264c"), SensorID: strp("7cf7650df563"), Name: strp("test-container-sensor"), Created: ms(1669617635000), ImageID: strp("95940c047e5a"), ImageSha: strp("95940c047e5a934f470dfe3ac7e97b2ef33f3a695ac75ba609e3e1f9d7afa7d1"), SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.12"})
-	addSensor(schemas.Sensor{UUID: "f1edef37-8d72-4f5d-87ed-9d6da981cffe", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "test-virtual-machine", DockerVersion: "20.10.18", IPv4: "10.115.145.155", OS: "Ubuntu 18.04.6 LTS", IPv6: "fe80::78a0:a7a0:2424:609b", SensorVersion: "1.21.0-0", LastCheckedIn: recent(5 * time.Minute), Label: labels, Privileged: strp("false"), MacAddress: "00:50:56:aa:1f:17", HostUUID: "630050dd-0110-0002-8170-0050568cd03b", Status: "Running", Registry: strp("docker.io"), Sha: strp("4ad04dc3cab81d70fd7205cfb223d50ccc9b4e61d39514930ce2cce1fcf6454a"), SensorID: strp("4ad04dc3cab8"), Name: strp("test-container-sensor"), Created: ms(1669285071000), ImageID: strp("95940c047e5a"), ImageSha: strp("95940c047e5a934f470dfe3ac7e97b2ef33f3a695ac75ba609e3e1f9d7afa7d1"), SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.18", AssociatedSensorProfile: GeneralProfileID})
-	addSensor(schemas.Sensor{UUID: "b17cdd54-64ff-4b37-b83e-6dcfa3ea5ba9", Hostname: "ci-runner-1", IPv4: "10.20.0.11", OS: "Alpine 3.16", SensorVersion: "1.21.0-0", LastCheckedIn: recent(2 * time.Hour), Status: "Running", SensorType: "CICD"})
-	addSensor(schemas.Sensor{UUID: "6e651384-7412-4e7e-ae4f-fbf045bacb25", Hostname: "ci-runner-2", IPv4: "10.20.0.12", OS: "Alpine 3.16", SensorVersion: "1.19.0-0", LastCheckedIn: ms(1650000000000), Status: "Unknown", SensorType: "CICD"})
-	st.activation = schemas.Activation{CustomerID: "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8", ActivationID: "39b63fbb-3e3a-4905-829f-aaae794079fc", PlatformURL: "https://qagpublic.qg2.apps.qualys.com/ContainerSensor"}
+	recent := func(d time.Duration) Millis { return MillisOf(now.Add(-d)) }
+	addSensor(Sensor{UUID: "e9f3c631-e440-443f-92d0-73624647b707", ActivationUUID: "9315142c-d52e-4378-b3e9-6ca16925f15f", Hostname: "ip-10-82-11-73", DockerVersion: "20.10.12", IPv4: "10.82.11.73", OS: "Ubuntu 20.04.4 LTS", IPv6: "fe80::8c6:9aff:fe55:1239", SensorVersion: "1.16.0-0", LastCheckedIn: recent(10 * time.Minute), Label: labels, Privileged: strp("false"), MacAddress: "0a:c6:9a:55:12:39", HostUUID: "be084969-957f-4959-a813-fa06ded2dde5", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("49fc4327957c8979dcf87a7436c8152fa10b3039197489e631c3f7f595398740"), SensorID: strp("49fc4327957c"), Name: strp("qualys-container-sensor"), Created: ms(1657793184000), ImageID: strp("1ab23c77b5d4"), ImageSha: strp("1ab23c77b5d44b1e798355c73f3e5feb3ceab8d0bcf9cd3ef0b8511a6f685ba6"), SensorType: "REGISTRY", ContainerRuntimeVersion: "20.10.12", AssociatedSensorProfile: NorthProfileID})
+	addSensor(Sensor{UUID: "4b5e39f6-2b49-4a8f-8422-881cfb9e4f98", ActivationUUID: "dbbcdb37-a861-4d8a-9d5a-f49de4cd4a46", Hostname: "ip-10-82-10-215", DockerVersion: "20.10.12", IPv4: "10.82.10.215", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.15.1-5", LastCheckedIn: recent(3 * time.Hour), Label: labels[:2], Privileged: strp("false"), HostUUID: "e06ba849-9911-4b62-83bc-b4d1e0595978", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("d99c6d36726e344bbea70e04068abc2cedb067ce946349b5873c13740ecbd7ef"), SensorID: strp("d99c6d36726e"), Name: strp("qualys-container-sensor"), Created: ms(1656918462000), SensorType: "REGISTRY", ContainerRuntimeVersion: "20.10.12"})
+	addSensor(Sensor{UUID: "3a00f41d-8bb8-41d2-b2c2-54ed50131082", Hostname: "ip-10-82-12-20", IPv4: "10.82.12.20", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.21.0-0", LastCheckedIn: recent(20 * time.Minute), Status: "Running", SensorID: strp("3a00f41d8bb8"), SensorType: "REGISTRY"})
+	addSensor(Sensor{UUID: "7cbc434a-5387-4591-940d-c8bfd131a699", Hostname: "ip-10-82-12-21", IPv4: "10.82.12.21", OS: "Ubuntu 20.04.4 LTS", SensorVersion: "1.21.0-0", LastCheckedIn: recent(25 * time.Minute), Status: "Running", SensorID: strp("7cbc434a5387"), SensorType: "REGISTRY"})
+	addSensor(Sensor{UUID: "88db9156-6c9e-45cc-8fce-11b889bb76b4", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "ip-10-82-10-7", DockerVersion: "20.10.12", IPv4: "10.82.10.7", OS: "Ubuntu 21.10", IPv6: "fe80::8ea:87ff:fe3f:d8c7", SensorVersion: "1.21.0-0", LastCheckedIn: ms(1669614979341), MacAddress: "0a:ea:87:3f:d8:c7", HostUUID: "fcd2ce3e-dfed-43ca-a5c1-b680065103cb", Status: "Unknown", SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.12"})
+	addSensor(Sensor{UUID: "13b7a4cd-693c-4fe5-87d5-98fcf3f0b8a5", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "ip-10-82-8-106", DockerVersion: "20.10.12", IPv4: "10.82.8.106", OS: "Ubuntu 21.10", IPv6: "fe80::8d3:acff:fecc:477b", SensorVersion: "1.21.0-0", LastCheckedIn: recent(time.Hour), Label: labels, Privileged: strp("false"), MacAddress: "0a:d3:ac:cc:47:7b", HostUUID: "8621d2c6-e434-4530-8726-ecbca083eb92", Status: "Provisioned", Registry: strp("docker.io"), Sha: strp("7cf7650df563c7d11ce9b4ee9c7250254682eb8ccf796c7943d2dc2498e9264c"), SensorID: strp("7cf7650df563"), Name: strp("test-container-sensor"), Created: ms(1669617635000), ImageID: strp("95940c047e5a"), ImageSha: strp("95940c047e5a934f470dfe3ac7e97b2ef33f3a695ac75ba609e3e1f9d7afa7d1"), SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.12"})
+	addSensor(Sensor{UUID: "f1edef37-8d72-4f5d-87ed-9d6da981cffe", ActivationUUID: "39b63fbb-3e3a-4905-829f-aaae794079fc", Hostname: "test-virtual-machine", DockerVersion: "20.10.18", IPv4: "10.115.145.155", OS: "Ubuntu 18.04.6 LTS", IPv6: "fe80::78a0:a7a0:2424:609b", SensorVersion: "1.21.0-0", LastCheckedIn: recent(5 * time.Minute), Label: labels, Privileged: strp("false"), MacAddress: "00:50:56:aa:1f:17", HostUUID: "630050dd-0110-0002-8170-0050568cd03b", Status: "Running", Registry: strp("docker.io"), Sha: strp("4ad04dc3cab81d70fd7205cfb223d50ccc9b4e61d39514930ce2cce1fcf6454a"), SensorID: strp("4ad04dc3cab8"), Name: strp("test-container-sensor"), Created: ms(1669285071000), ImageID: strp("95940c047e5a"), ImageSha: strp("95940c047e5a934f470dfe3ac7e97b2ef33f3a695ac75ba609e3e1f9d7afa7d1"), SensorType: "GENERAL", ContainerRuntimeVersion: "20.10.18", AssociatedSensorProfile: GeneralProfileID})
+	addSensor(Sensor{UUID: "b17cdd54-64ff-4b37-b83e-6dcfa3ea5ba9", Hostname: "ci-runner-1", IPv4: "10.20.0.11", OS: "Alpine 3.16", SensorVersion: "1.21.0-0", LastCheckedIn: recent(2 * time.Hour), Status: "Running", SensorType: "CICD"})
+	addSensor(Sensor{UUID: "6e651384-7412-4e7e-ae4f-fbf045bacb25", Hostname: "ci-runner-2", IPv4: "10.20.0.12", OS: "Alpine 3.16", SensorVersion: "1.19.0-0", LastCheckedIn: ms(1650000000000), Status: "Unknown", SensorType: "CICD"})
+	st.activation = Activation{CustomerID: "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8", ActivationID: "39b63fbb-3e3a-4905-829f-aaae794079fc", PlatformURL: "https://qagpublic.qg2.apps.qualys.com/ContainerSensor"}
 	seedRegistries(st, now)
 	return st
 }

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // profile is a stored sensor profile; its sensors and registries are
@@ -14,8 +12,8 @@ type profile struct {
 	ID, Name, Description, CreatedBy string
 	Type                             *string
 	UpdatedBy                        *string
-	Created, Updated                 schemas.Millis
-	Config                           *schemas.ProfileConfig
+	Created, Updated                 Millis
+	Config                           *ProfileConfig
 }
 
 var sensorTypeOf = map[string]string{"Registry": "REGISTRY", "General": "GENERAL", "CICD": "CICD"}
@@ -88,7 +86,7 @@ func (st *state) profileJSON(p *profile, detail bool) map[string]any {
 	return m
 }
 
-func (st *state) sensorJSON(sn *schemas.Sensor) *schemas.Sensor {
+func (st *state) sensorJSON(sn *Sensor) *Sensor {
 	c := *sn
 	if p := st.profiles[sn.AssociatedSensorProfile]; p != nil {
 		name := p.Name
@@ -130,17 +128,17 @@ func listAnswer[T any](w http.ResponseWriter, r *http.Request, items []T, key st
 // profileBody is what create and update accept; the server-set fields of
 // the v1.21 sample are accepted and ignored.
 type profileBody struct {
-	ProfileID             string                 `json:"profileId"`
-	ProfileName           *string                `json:"profileName"`
-	Description           *string                `json:"description"`
-	ProfileType           *string                `json:"profileType"`
-	AssociatedRegistryIds []string               `json:"associatedRegistryIds"`
-	AssociatedSensorIds   []string               `json:"associatedSensorIds"`
-	Config                *schemas.ProfileConfig `json:"config"`
-	CreatedBy             any                    `json:"createdBy"`
-	Created               any                    `json:"created"`
-	UpdatedBy             any                    `json:"updatedBy"`
-	Updated               any                    `json:"updated"`
+	ProfileID             string         `json:"profileId"`
+	ProfileName           *string        `json:"profileName"`
+	Description           *string        `json:"description"`
+	ProfileType           *string        `json:"profileType"`
+	AssociatedRegistryIds []string       `json:"associatedRegistryIds"`
+	AssociatedSensorIds   []string       `json:"associatedSensorIds"`
+	Config                *ProfileConfig `json:"config"`
+	CreatedBy             any            `json:"createdBy"`
+	Created               any            `json:"created"`
+	UpdatedBy             any            `json:"updatedBy"`
+	Updated               any            `json:"updated"`
 }
 
 // checkBody validates a profile body against the state; "" means fine.
@@ -218,7 +216,7 @@ func (st *state) apply(p *profile, b *profileBody) {
 	}
 	for _, id := range st.profileSensorIDs(p.ID) {
 		if !keep[id] {
-			st.sensors[id].AssociatedSensorProfile = schemas.DefaultProfileID
+			st.sensors[id].AssociatedSensorProfile = DefaultProfileID
 		}
 	}
 	keep = map[string]bool{}
@@ -228,7 +226,7 @@ func (st *state) apply(p *profile, b *profileBody) {
 	}
 	for _, id := range st.profileRegistryIDs(p.ID) {
 		if !keep[id] {
-			st.registries[id].SensorProfile = schemas.DefaultProfileID
+			st.registries[id].SensorProfile = DefaultProfileID
 		}
 	}
 }
@@ -242,7 +240,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "%s", msg)
 		return
 	}
-	now := schemas.MillisOf(s.opts.Now())
+	now := MillisOf(s.opts.Now())
 	p := &profile{ID: newUUID(), CreatedBy: s.opts.Username, Created: now, Updated: now}
 	s.state.apply(p, &b)
 	s.state.profiles[p.ID] = p
@@ -266,7 +264,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	if p.ID == schemas.DefaultProfileID {
+	if p.ID == DefaultProfileID {
 		badRequest(w, "the Default profile cannot be changed")
 		return
 	}
@@ -279,7 +277,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.state.apply(p, &b)
-	p.Updated = schemas.MillisOf(s.opts.Now())
+	p.Updated = MillisOf(s.opts.Now())
 	user := s.opts.Username
 	p.UpdatedBy = &user
 	writeJSON(w, http.StatusOK, map[string]string{"profileUuid": p.ID})
@@ -290,7 +288,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	if p.ID == schemas.DefaultProfileID {
+	if p.ID == DefaultProfileID {
 		badRequest(w, "the Default profile cannot be deleted")
 		return
 	}
@@ -315,7 +313,7 @@ func (s *Server) profileRegistries(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	var out []schemas.RegistrySummary
+	var out []RegistrySummary
 	for _, id := range s.state.profileRegistryIDs(p.ID) {
 		out = append(out, s.state.registries[id].summary())
 	}
@@ -327,7 +325,7 @@ func (s *Server) profileSensors(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	var out []*schemas.Sensor
+	var out []*Sensor
 	for _, id := range s.state.profileSensorIDs(p.ID) {
 		out = append(out, s.state.sensorJSON(s.state.sensors[id]))
 	}
@@ -341,10 +339,10 @@ func (s *Server) associableSensors(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "sensorProfileType is required: Registry, General or CICD")
 		return
 	}
-	var out []*schemas.Sensor
+	var out []*Sensor
 	for _, id := range s.state.sensorOrder {
 		sn := s.state.sensors[id]
-		if sn.SensorType == want && sn.AssociatedSensorProfile == schemas.DefaultProfileID {
+		if sn.SensorType == want && sn.AssociatedSensorProfile == DefaultProfileID {
 			out = append(out, s.state.sensorJSON(sn))
 		}
 	}
@@ -371,7 +369,7 @@ func (s *Server) associableProfiles(w http.ResponseWriter, r *http.Request) {
 }
 
 // sensorByID finds a sensor by its UUID or its short sensorId.
-func (st *state) sensorByID(id string) *schemas.Sensor {
+func (st *state) sensorByID(id string) *Sensor {
 	if sn := st.sensors[id]; sn != nil {
 		return sn
 	}
@@ -383,7 +381,7 @@ func (st *state) sensorByID(id string) *schemas.Sensor {
 	return nil
 }
 
-func (s *Server) sensorOr404(w http.ResponseWriter, r *http.Request) *schemas.Sensor {
+func (s *Server) sensorOr404(w http.ResponseWriter, r *http.Request) *Sensor {
 	id := r.PathValue("sensorId")
 	return orNotFound(w, "Sensor", id, s.state.sensorByID(id))
 }
@@ -399,7 +397,7 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "Sensor profile", pid)
 		return
 	}
-	if p.ID != schemas.DefaultProfileID && (p.Type == nil || sensorTypeOf[*p.Type] != sn.SensorType) {
+	if p.ID != DefaultProfileID && (p.Type == nil || sensorTypeOf[*p.Type] != sn.SensorType) {
 		badRequest(w, "a %s sensor cannot be attached to a profile of type %s", sn.SensorType, deref(p.Type))
 		return
 	}
@@ -419,12 +417,12 @@ func (s *Server) detach(w http.ResponseWriter, r *http.Request) {
 	if sn == nil {
 		return
 	}
-	sn.AssociatedSensorProfile = schemas.DefaultProfileID
+	sn.AssociatedSensorProfile = DefaultProfileID
 	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Server) listSensors(w http.ResponseWriter, r *http.Request) {
-	var out []*schemas.Sensor
+	var out []*Sensor
 	for _, id := range s.state.sensorOrder {
 		out = append(out, s.state.sensorJSON(s.state.sensors[id]))
 	}
@@ -445,7 +443,7 @@ func (s *Server) deleteSensors(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "provide sensorIds or a filter")
 		return
 	}
-	var targets []*schemas.Sensor
+	var targets []*Sensor
 	if len(ids) > 0 {
 		for _, id := range ids {
 			sn := s.state.sensorByID(id)
@@ -456,7 +454,7 @@ func (s *Server) deleteSensors(w http.ResponseWriter, r *http.Request) {
 			targets = append(targets, sn)
 		}
 	} else {
-		var all []*schemas.Sensor
+		var all []*Sensor
 		for _, id := range s.state.sensorOrder {
 			all = append(all, s.state.sensors[id])
 		}

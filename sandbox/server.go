@@ -33,6 +33,11 @@ type Options struct {
 	Latency  time.Duration // added to every answer
 	Now      func() time.Time
 	Scale    int // containers in the synthetic inventory (images: 3 in 10); 0 means DefaultInventory, negative none
+	// Validate, if set, judges every API request before it is served, as
+	// the real gateway does by the API's documents (tests set it from
+	// package apicheck): an error is answered 400 with its reason, or with
+	// the error's StatusCode() if it has one.
+	Validate func(*http.Request) error
 }
 
 // Fault is one injected answer, consumed by the next matching request.
@@ -272,6 +277,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string) {
 		writeError(w, http.StatusForbidden, "403 FORBIDDEN", fmt.Sprintf("The %s user does not have the %s permission to perform this operation. Ensure that required permissions are assigned to the user", s.opts.Username, perm))
 		return
 	}
+	if s.opts.Validate != nil {
+		if err := s.opts.Validate(r); err != nil {
+			status := http.StatusBadRequest
+			var sc interface{ StatusCode() int }
+			if errors.As(err, &sc) {
+				status = sc.StatusCode()
+			}
+			writeError(w, status, errorCode(status), err.Error())
+			return
+		}
+	}
 	if r.URL.Query().Has("pageNo") {
 		writeError(w, http.StatusBadRequest, "400 BAD_REQUEST", "pageNo is not supported in v1.3; use pageNumber")
 		return
@@ -325,11 +341,6 @@ func (s *Server) answerFault(w http.ResponseWriter, f Fault) bool {
 		return true
 	}
 	return false
-}
-
-// errorCode is the Qualys errorCode of a status, e.g. "400 BAD_REQUEST".
-func errorCode(status int) string {
-	return fmt.Sprintf("%d %s", status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")))
 }
 
 // writeEcho answers an error that quotes the whole request.
@@ -426,6 +437,11 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"errorCode": code, "message": msg, "timestamp": time.Now().UnixMilli()})
 }
 
+// errorCode is the errorCode of an error answer: "400 BAD_REQUEST".
+func errorCode(status int) string {
+	return fmt.Sprintf("%d %s", status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")))
+}
+
 func badRequest(w http.ResponseWriter, format string, a ...any) {
 	writeError(w, http.StatusBadRequest, "400 BAD_REQUEST", fmt.Sprintf(format, a...))
 }
@@ -486,6 +502,10 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bool) 
 // filterSort applies the QQL filter and sort to items, through their JSON.
 func filterSort[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bool) {
 	q := r.URL.Query()
+	if f := unknownQQLField(r); f != "" {
+		badRequest(w, "invalid filter: %q is not a QQL field of this list", f)
+		return nil, false
+	}
 	pred, err := parseQQL(q.Get("filter"))
 	if err != nil {
 		badRequest(w, "invalid filter: %v", err)
@@ -523,10 +543,9 @@ func filterSort[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, 
 	return out, true
 }
 
+// asMap is v as its JSON reads (a map too: its values may be pointers,
+// timestamps or structs that only their JSON shows as QQL sees them).
 func asMap(v any) map[string]any {
-	if m, ok := v.(map[string]any); ok {
-		return m
-	}
 	b, _ := json.Marshal(v)
 	var m map[string]any
 	json.Unmarshal(b, &m)

@@ -13,6 +13,23 @@ type ListParams struct {
 	Sort       string `json:"sort,omitempty" jsonschema:"maxLength=100"`
 }
 
+// SetByQualys are the fields the release notes' sample bodies carry that
+// Qualys sets itself (the v1.17 create and update samples, the v1.21
+// update sample): accepted and passed on as the samples send them, never
+// published as arguments, and named in the result's note as ignored.
+type SetByQualys struct {
+	CreatedBy string `json:"createdBy,omitempty" jsonschema:"maxLength=256" jsonschema_extras:"x-set-by=Qualys"`
+	UpdatedBy string `json:"updatedBy,omitempty" jsonschema:"maxLength=256" jsonschema_extras:"x-set-by=Qualys"`
+	Created   string `json:"created,omitempty" jsonschema:"maxLength=32,description=Epoch milliseconds as a string" jsonschema_extras:"x-set-by=Qualys"`
+	Updated   string `json:"updated,omitempty" jsonschema:"maxLength=32,description=Epoch milliseconds as a string" jsonschema_extras:"x-set-by=Qualys"`
+}
+
+// XSetBy marks, in a validation schema, a property the documents put in a
+// request body that is not an argument: "Qualys" (the API sets it; the
+// value given is ignored) or "server" (this server derives it; a value
+// given must agree). Publish leaves such properties out.
+const XSetBy = "x-set-by"
+
 // ---- sensor_profiles ----
 
 // SensorProfileID names one profile.
@@ -38,13 +55,31 @@ type CreateSensorProfile struct {
 	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
 	AssociatedSensorIds   []string       `json:"associatedSensorIds" jsonschema:"required"`
 	Config                *ProfileConfig `json:"config,omitempty"`
+	SetByQualys
 }
 
 // UpdateSensorProfile is update_sensor_profile's input: only the fields
-// given change.
+// given change. profileId, which the v1.21 sample body repeats from the
+// path, must agree with sensorProfileId.
 type UpdateSensorProfile struct {
 	SensorProfileID
 	SensorProfileBody
+	ProfileID string `json:"profileId,omitempty" jsonschema_extras:"x-set-by=server"`
+	SetByQualys
+}
+
+// Validate refuses a profileId that is not the sensorProfileId.
+func (u *UpdateSensorProfile) Validate() error {
+	return samePathID("profileId", u.ProfileID, "sensorProfileId", u.SensorProfileID.SensorProfileID)
+}
+
+// samePathID refuses a body field that repeats a path ID with another
+// value, naming both.
+func samePathID(field, given, pathField, path string) error {
+	if given == "" || given == path {
+		return nil
+	}
+	return &FieldError{Field: field, Problem: fmt.Sprintf("is %q but %s is %q: they name the same thing and must agree (leave %s out)", given, pathField, path, field)}
 }
 
 // ListByProfile lists what belongs to one profile.
@@ -59,10 +94,23 @@ type ListAssociableSensors struct {
 	ListParams
 }
 
-// ListAssociableProfiles is list_associable_sensor_profiles' input.
+// ListAssociableProfiles is list_associable_sensor_profiles' input: the
+// v1.21 table lists no filter for this API, only paging and sort.
 type ListAssociableProfiles struct {
 	SensorType string `json:"sensorType,omitempty" jsonschema:"enum=REGISTRY,enum=GENERAL,enum=CICD,default=GENERAL"`
-	ListParams
+	PageParams
+}
+
+// PageParams are the paging and sort arguments of a list with no filter.
+type PageParams struct {
+	PageNumber int    `json:"pageNumber,omitempty" jsonschema:"minimum=1"`
+	PageSize   int    `json:"pageSize,omitempty" jsonschema:"minimum=1,maximum=1000"`
+	Sort       string `json:"sort,omitempty" jsonschema:"maxLength=100"`
+}
+
+// List is the same paging with no filter.
+func (p PageParams) List() ListParams {
+	return ListParams{PageNumber: p.PageNumber, PageSize: p.PageSize, Sort: p.Sort}
 }
 
 // AttachProfile is attach_sensor_profile's input.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/invopop/jsonschema"
 )
@@ -113,7 +114,9 @@ func lean(s map[string]any) map[string]any {
 		case "properties":
 			props := make(map[string]any, len(v.(map[string]any)))
 			for name, p := range v.(map[string]any) {
-				props[name] = lean(p.(map[string]any))
+				if _, notArg := p.(map[string]any)[XSetBy]; !notArg {
+					props[name] = lean(p.(map[string]any))
+				}
 			}
 			v = props
 		case "items":
@@ -122,4 +125,30 @@ func lean(s map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// Nullable lets every optional property of a published schema s be null,
+// at every depth: null means "not given", as the API's documents write
+// it, and a client that validates before sending must not refuse it. The
+// encoding is the cheapest JSON Schema has: the type becomes [type,
+// "null"] (and an enum gains null). Required properties stay non-null.
+func Nullable(s map[string]any) {
+	props, _ := s["properties"].(map[string]any)
+	req, _ := s["required"].([]any)
+	for name, v := range props {
+		p := v.(map[string]any)
+		Nullable(p)
+		if slices.Contains(req, any(name)) {
+			continue
+		}
+		if t, ok := p["type"].(string); ok {
+			p["type"] = []any{t, "null"}
+		}
+		if enum, ok := p["enum"].([]any); ok {
+			p["enum"] = append(slices.Clone(enum), nil) // the slice may be the validation schema's
+		}
+	}
+	if it, ok := s["items"].(map[string]any); ok {
+		Nullable(it)
+	}
 }

@@ -142,11 +142,19 @@ func TestPublishKeepsStructureDropsLimits(t *testing.T) {
 		}
 		fp, _ := full["properties"].(map[string]any)
 		pp, _ := pub["properties"].(map[string]any)
-		if len(fp) != len(pp) {
-			t.Errorf("%s: %d properties published of %d", path, len(pp), len(fp))
-		}
+		args := 0
 		for name, v := range fp {
+			if _, notArg := v.(map[string]any)[XSetBy]; notArg {
+				if _, ok := pp[name]; ok {
+					t.Errorf("%s.%s: a field the server or Qualys sets is published as an argument", path, name)
+				}
+				continue
+			}
+			args++
 			walk(path+"."+name, v.(map[string]any), pp[name].(map[string]any))
+		}
+		if args != len(pp) {
+			t.Errorf("%s: %d properties published of %d arguments", path, len(pp), args)
 		}
 		if it, ok := full["items"].(map[string]any); ok {
 			walk(path+"[]", it, pub["items"].(map[string]any))
@@ -154,9 +162,49 @@ func TestPublishKeepsStructureDropsLimits(t *testing.T) {
 	}
 	walk("", full, pub)
 	s := string(before)
-	for _, want := range []string{`"maxLength"`, `"minimum"`, `"maxItems"`, `"additionalProperties":false,"properties":{"numberOfTags"`} {
+	for _, want := range []string{`"maxLength"`, `"minimum"`, `"maxItems"`, `"additionalProperties":false,"properties":{"numberOfTags"`, `"x-set-by":"server"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the validation schema lacks %s: the test checks nothing", want)
 		}
+	}
+}
+
+// Nullable lets null in every optional property at every depth, and in
+// no required one, without touching the validation schema it came from.
+func TestNullableOnlyOptional(t *testing.T) {
+	full, err := For(reflect.TypeFor[CreateSchedule]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := json.Marshal(full)
+	pub := Publish(full)
+	Nullable(pub)
+	if after, _ := json.Marshal(full); string(after) != string(before) {
+		t.Fatal("Nullable changed the validation schema")
+	}
+	props := pub["properties"].(map[string]any)
+	filters := props["filters"].(map[string]any)
+	item := filters["items"].(map[string]any)["properties"].(map[string]any)
+	tag := item["repoTags"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)
+	sort := props["additionalFilters"].(map[string]any)["properties"].(map[string]any)
+	for name, c := range map[string]struct {
+		p    any
+		want string
+	}{
+		"registryId":                     {props["registryId"], "string"},
+		"filters":                        {filters, "array"},
+		"filters[].days":                 {item["days"], "[integer null]"},
+		"filters[].repoTags[].repo":      {tag["repo"], "string"},
+		"filters[].repoTags[].tag":       {tag["tag"], "[string null]"},
+		"additionalFilters":              {props["additionalFilters"], "[object null]"},
+		"additionalFilters.numberOfTags": {sort["numberOfTags"], "integer"},
+		"additionalFilters.sortCriteria": {sort["sortCriteria"], "[string null]"},
+	} {
+		if got := fmt.Sprint(c.p.(map[string]any)["type"]); got != c.want {
+			t.Errorf("%s: type %s, want %s", name, got, c.want)
+		}
+	}
+	if enum := fmt.Sprint(sort["sortCriteria"].(map[string]any)["enum"]); enum != "[createdDate <nil>]" {
+		t.Errorf("sortCriteria enum %s, want null added", enum)
 	}
 }

@@ -64,16 +64,24 @@ type RegistryFields struct {
 	SensorProfileID  string              `json:"sensorProfileId,omitempty"`
 }
 
-// CreateRegistry is create_registry's and validate_registry's input.
+// CreateRegistry is create_registry's and validate_registry's input. The
+// OpenAPI's RegistryRequest also carries registryUuid, which Qualys sets.
 type CreateRegistry struct {
 	RegistryType string `json:"registryType" jsonschema:"required,minLength=1,maxLength=64,description=e.g. DockerHub\\, V2\\, V2_PRIVATE\\, AWS\\, Azure\\, GCP\\, GOOGLE_ARTIFACT_REGISTRY\\, JFrog"`
 	RegistryURI  string `json:"registryUri" jsonschema:"required,maxLength=2048"`
+	RegistryUUID string `json:"registryUuid,omitempty" jsonschema_extras:"x-set-by=Qualys"`
 	RegistryFields
 }
 
 // UpdateRegistry is update_registry's input; type and URI cannot change.
+// The API wants them in every update body (the server sends the
+// registry's own); given, they must agree, as registryUuid must with
+// registryId.
 type UpdateRegistry struct {
 	RegistryID
+	RegistryType string `json:"registryType,omitempty" jsonschema:"maxLength=64" jsonschema_extras:"x-set-by=server"`
+	RegistryURI  string `json:"registryUri,omitempty" jsonschema:"maxLength=2048" jsonschema_extras:"x-set-by=server"`
+	RegistryUUID string `json:"registryUuid,omitempty" jsonschema_extras:"x-set-by=server"`
 	RegistryFields
 }
 
@@ -130,8 +138,14 @@ func (c *CreateRegistry) Validate() error {
 	return c.checkKind(RegistryKind(c.RegistryType), true)
 }
 
-// Validate refuses two connector blocks.
-func (u *UpdateRegistry) Validate() error { return u.checkKind("", false) }
+// Validate refuses two connector blocks, and a registryUuid that is not
+// the registryId.
+func (u *UpdateRegistry) Validate() error {
+	if err := samePathID("registryUuid", u.RegistryUUID, "registryId", u.RegistryID.RegistryID); err != nil {
+		return err
+	}
+	return u.checkKind("", false)
+}
 
 // RegistryIDs names registries to delete.
 type RegistryIDs struct {
@@ -176,6 +190,7 @@ type ScheduleOptions struct {
 	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365"`
 	ForceScan              *bool              `json:"forceScan,omitempty"`
 	AdditionalFilters      *AdditionalFilters `json:"additionalFilters,omitempty"`
+	RegistryType           string             `json:"registryType,omitempty" jsonschema:"maxLength=64" jsonschema_extras:"x-set-by=server"` // the v1.21 samples send the registry's type
 }
 
 // CreateSchedule is create_registry_schedule's input.

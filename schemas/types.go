@@ -93,66 +93,6 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Label is a sensor label.
-type Label struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// Sensor is a CS sensor as GET /sensors answers it.
-type Sensor struct {
-	UUID                        string  `json:"uuid"`
-	ActivationUUID              string  `json:"activationUuid,omitempty"`
-	Hostname                    string  `json:"hostname,omitempty"`
-	CustomerUUID                string  `json:"customerUuid,omitempty"`
-	DockerVersion               string  `json:"dockerVersion,omitempty"`
-	IPv4                        string  `json:"ipv4,omitempty"`
-	OS                          string  `json:"os,omitempty"`
-	IPv6                        string  `json:"ipv6,omitempty"`
-	SensorVersion               string  `json:"sensorVersion,omitempty"`
-	Platform                    string  `json:"platform,omitempty"`
-	LastCheckedIn               Millis  `json:"lastCheckedIn"`
-	Label                       []Label `json:"label"`
-	Privileged                  *string `json:"privileged"`
-	MacAddress                  string  `json:"macAddress,omitempty"`
-	VulnSigVersion              *string `json:"vulnSigVersion"`
-	HostUUID                    string  `json:"hostUuid,omitempty"`
-	ConfigurationProfile        *string `json:"configurationProfile"`
-	Status                      string  `json:"status"`
-	Registry                    *string `json:"registry"`
-	Sha                         *string `json:"sha"`
-	SensorID                    *string `json:"sensorId"`
-	Name                        *string `json:"name"`
-	Created                     Millis  `json:"created"`
-	ImageID                     *string `json:"imageId"`
-	ImageSha                    *string `json:"imageSha"`
-	BinaryVersion               *string `json:"binaryVersion"`
-	SensorType                  string  `json:"sensorType"`
-	ContainerRuntime            string  `json:"containerRuntime,omitempty"`
-	ContainerRuntimeVersion     string  `json:"containerRuntimeVersion,omitempty"`
-	Architecture                string  `json:"architecture,omitempty"`
-	AssociatedSensorProfile     string  `json:"associatedSensorProfile"`
-	AssociatedSensorProfileName *string `json:"associatedSensorProfileName"`
-	Cluster                     any     `json:"cluster"`
-}
-
-// SensorProfile is a sensor profile as GET /sensorProfile/{id} answers it.
-type SensorProfile struct {
-	ProfileID                 string         `json:"profileId"`
-	ProfileName               string         `json:"profileName"`
-	ProfileType               *string        `json:"profileType"`
-	Description               string         `json:"description"`
-	CreatedBy                 string         `json:"createdBy,omitempty"`
-	Created                   Millis         `json:"created"`
-	UpdatedBy                 *string        `json:"updatedBy"`
-	Updated                   Millis         `json:"updated"`
-	AssociatedSensorsCount    int            `json:"associatedSensorsCount"`
-	AssociatedRegistriesCount int            `json:"associatedRegistriesCount"`
-	AssociatedSensors         []string       `json:"associatedSensors"`
-	AssociatedRegistries      []string       `json:"associatedRegistries"`
-	Config                    *ProfileConfig `json:"config,omitempty"`
-}
-
 // ProfileConfig is the v1.21 sensor configuration of a profile.
 type ProfileConfig struct {
 	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty"`
@@ -181,16 +121,6 @@ type PerformanceManagement struct {
 	MaxNoOfArchivedLogFiles *int   `json:"maxNoOfArchivedLogFiles,omitempty" jsonschema:"minimum=0"`
 	MaxLogFileSize          *int   `json:"maxLogFileSize,omitempty" jsonschema:"minimum=1"`
 	LogSecurityLevel        string `json:"logSecurityLevel,omitempty"`
-}
-
-// RegistrySummary is a registry as a sensor profile lists it.
-type RegistrySummary struct {
-	RegistryUUID string `json:"registryUuid"`
-	RegistryName string `json:"registryName"`
-	RegistryURI  string `json:"registryUri"`
-	RegistryType string `json:"registryType"`
-	TotalImages  int    `json:"totalImages"`
-	LastScanned  Millis `json:"lastScanned"`
 }
 
 // Activation is what GET /activationkey answers.

@@ -58,7 +58,7 @@ func TestAuditLog(t *testing.T) {
 // A read-only server refuses a destructive call even with a valid token
 // from another replica: the tool does not exist there.
 func TestReadOnlyRefusesDestructiveWithToken(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	key := []string{"QUALYS_MCP_STATE_KEY=k"}
 	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags})
 	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})

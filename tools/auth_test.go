@@ -83,7 +83,7 @@ func TestBadCredentials(t *testing.T) {
 }
 
 func TestPreIssuedToken(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	e := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: []string{"QUALYS_TOKEN=" + sb.IssueToken(), "QUALYS_USERNAME=", "QUALYS_PASSWORD="}})
 	e.OK("list_sensors", nil)
 	if sb.AuthCalls() != 0 {

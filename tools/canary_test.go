@@ -21,7 +21,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 )
 
@@ -49,20 +48,20 @@ func gcpKey(privateKey, kind string) string {
 // canaryFixture carries what earlier calls created to the later ones.
 type canaryFixture struct {
 	ids   map[string]string
-	image schemas.Image // unused, in a registry
-	busy  schemas.Image // with containers
-	ctr   schemas.Container
-	gone  schemas.Container
+	image sandbox.Image // unused, in a registry
+	busy  sandbox.Image // with containers
+	ctr   sandbox.Container
+	gone  sandbox.Container
 }
 
 // newCanaryFixture picks the images and containers the calls use from the
 // sandbox's inventory.
 func newCanaryFixture(t *testing.T, e *Env) *canaryFixture {
 	f := &canaryFixture{ids: map[string]string{}}
-	f.image = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 && len(im.RegistryUUID) > 0 })
-	f.busy = imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount > 0 })
-	f.ctr = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "RUNNING" })
-	f.gone = invFirst(t, e.SB.InventoryContainers(), func(c schemas.Container) bool { return c.State == "DELETED" })
+	f.image = imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount == 0 && len(im.RegistryUUID) > 0 })
+	f.busy = imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount > 0 })
+	f.ctr = invFirst(t, e.SB.InventoryContainers(), func(c sandbox.Container) bool { return c.State == "RUNNING" })
+	f.gone = invFirst(t, e.SB.InventoryContainers(), func(c sandbox.Container) bool { return c.State == "DELETED" })
 	return f
 }
 

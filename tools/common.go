@@ -2,9 +2,11 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
@@ -80,6 +82,17 @@ func send(ctx context.Context, c *Ctx, call client.Call, fallback map[string]any
 		return m, nil
 	}
 	return fallback, nil
+}
+
+// agree checks an argument the server derives (here from what names it,
+// described by from) against the value the caller gave, if any: the same
+// value passes silently, another is refused naming both.
+func agree(c *Ctx, field string, derived any, from string) error {
+	given, ok := c.Args[field]
+	if !ok || given == nil || strings.EqualFold(strings.TrimRight(fmt.Sprint(given), "/"), strings.TrimRight(fmt.Sprint(derived), "/")) {
+		return nil
+	}
+	return Invalid(field, "is %q, but %s is %q: they must agree (leave %s out and the server sends %[3]q)", given, from, derived, field)
 }
 
 // merge deep-merges patch into base: objects merge key by key, anything

@@ -38,7 +38,7 @@ func inProcess(t testing.TB, sb *sandbox.Server, o tools.Options) (endpoint stri
 
 func TestConcurrentCallsLeaveNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Latency: 5 * time.Millisecond})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Latency: 5 * time.Millisecond})
 	endpoint, stop := inProcess(t, sb, tools.Options{})
 	cl := mcp.NewClient(&mcp.Implementation{Name: "load", Version: "1"}, nil)
 	sess, err := cl.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1}, nil)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 func TestListContainers(t *testing.T) {
@@ -16,7 +15,7 @@ func TestListContainers(t *testing.T) {
 	if len(all) != sandbox.DefaultInventory {
 		t.Fatalf("%d containers", len(all))
 	}
-	bySha := map[string]schemas.Container{}
+	bySha := map[string]sandbox.Container{}
 	for _, c := range all {
 		bySha[c.Sha] = c
 	}
@@ -54,10 +53,10 @@ func TestListContainers(t *testing.T) {
 		}
 	}
 	c := all[7]
-	for filter, pred := range map[string]func(schemas.Container) bool{
-		"host.hostname:`" + c.Host.Hostname + "`":             func(o schemas.Container) bool { return o.Host.Hostname == c.Host.Hostname },
-		"imageId:`" + c.ImageID + "` and not state:`DELETED`": func(o schemas.Container) bool { return o.ImageID == c.ImageID && o.State != "DELETED" },
-		"name:" + c.Name[:strings.Index(c.Name, "-")]:         func(o schemas.Container) bool { return strings.Contains(o.Name, c.Name[:strings.Index(c.Name, "-")]) },
+	for filter, pred := range map[string]func(sandbox.Container) bool{
+		"host.hostname:`" + c.Host.Hostname + "`":             func(o sandbox.Container) bool { return o.Host.Hostname == c.Host.Hostname },
+		"imageId:`" + c.ImageID + "` and not state:`DELETED`": func(o sandbox.Container) bool { return o.ImageID == c.ImageID && o.State != "DELETED" },
+		"name:" + c.Name[:strings.Index(c.Name, "-")]:         func(o sandbox.Container) bool { return strings.Contains(o.Name, c.Name[:strings.Index(c.Name, "-")]) },
 	} {
 		want := 0
 		for _, o := range all {
@@ -132,7 +131,7 @@ func TestContainersPastTenThousand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 12,000-container inventory")
 	}
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Scale: 12000})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Scale: 12000})
 	e := NewEnv(t, EnvOptions{Sandbox: sb, Flags: []string{"--result-budget", "1000000"}})
 	m := e.OK("list_containers", map[string]any{"pageSize": 1000, "pageNumber": 10})
 	if invNum(m["count"]) != 12000 || len(Items(m)) != 1000 || m["nextPage"] != nil || !strings.Contains(invStr(m["note"]), "list_containers_with_details") {
@@ -151,7 +150,7 @@ func TestContainersPastTenThousand(t *testing.T) {
 
 func TestContainerReads(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	var drift schemas.Container
+	var drift sandbox.Container
 	for _, c := range e.SB.InventoryContainers() {
 		m := e.OK("get_container", map[string]any{"containerSha": c.Sha})
 		if m["isDrift"] == true {
@@ -224,7 +223,7 @@ func TestContainerReads(t *testing.T) {
 func TestDeleteContainers(t *testing.T) {
 	e := NewEnv(t, EnvOptions{Elicit: Accept})
 	all := e.SB.InventoryContainers()
-	gone := invFirst(t, all, func(c schemas.Container) bool { return c.State == "DELETED" })
+	gone := invFirst(t, all, func(c sandbox.Container) bool { return c.State == "DELETED" })
 	filter := "state:`DELETED` and host.hostname:`" + gone.Host.Hostname + "`"
 	var match []string
 	for _, c := range all {

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
 
 func TestControls(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
 	var raw struct {
 		Count int               `json:"count"`
-		Data  []schemas.Control `json:"data"`
+		Data  []sandbox.Control `json:"data"`
 	}
 	if err := json.Unmarshal(invRaw(t, e, "/controls?pageSize=1000"), &raw); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -90,6 +92,7 @@ type Tool struct {
 	Tier        Tier
 	Description string
 	Idempotent  bool
+	Body        bool // its arguments are a request body: published with null allowed where optional
 
 	inType  reflect.Type
 	handle  func(context.Context, *Ctx, any) (any, error)
@@ -108,7 +111,7 @@ type Option[In any] func(*Tool)
 // Def declares a tool: name, toolset, tier, description, and a handler
 // whose parameter type is the tool's input type.
 func Def[In any](name, toolset string, tier Tier, desc string, h Handler[In], opts ...Option[In]) Tool {
-	t := Tool{Name: name, Toolset: toolset, Tier: tier, Description: desc, Idempotent: tier != Write,
+	t := Tool{Name: name, Toolset: toolset, Tier: tier, Description: desc, Idempotent: tier != Write, Body: tier == Write,
 		inType: reflect.TypeFor[In]()}
 	t.handle = func(ctx context.Context, c *Ctx, in any) (any, error) { return h(ctx, c.forHandler(), in.(*In)) }
 	for _, o := range opts {
@@ -141,6 +144,11 @@ func GuardedIf[In any](when func(*In) bool, preview func(context.Context, *Ctx, 
 // Idempotent marks a write tool whose repetition has no further effect.
 func Idempotent[In any]() Option[In] { return func(t *Tool) { t.Idempotent = true } }
 
+// Body marks a read tool whose arguments are a request body, as a write
+// tool's are (validate_registry): its published schema allows null where
+// a field is optional, as the API's documents write it.
+func Body[In any]() Option[In] { return func(t *Tool) { t.Body = true } }
+
 // Title is the tool's name as words: "list_sensor_profiles" -> "List sensor profiles".
 func (t *Tool) Title() string {
 	s := strings.ReplaceAll(t.Name, "_", " ")
@@ -167,7 +175,11 @@ func (t *Tool) build() error {
 		return err
 	}
 	t.validator = &lazySchema{name: t.Name, raw: raw} // compiled on first use: start-up stays fast
-	pub, err := json.Marshal(schemas.Publish(m))
+	published := schemas.Publish(m)
+	if t.Body {
+		schemas.Nullable(published)
+	}
+	pub, err := json.Marshal(published)
 	if err != nil {
 		return err
 	}
@@ -239,7 +251,9 @@ func Invalid(field, format string, a ...any) error {
 }
 
 // decode validates the raw arguments against the schema and decodes them;
-// it never lets a request reach Qualys with bad input.
+// it never lets a request reach Qualys with bad input. An optional field
+// given as null is taken as not given, at every depth; a required one is
+// refused. Every problem the schema finds is reported at once.
 func (t *Tool) decode(raw []byte) (in any, args map[string]any, token string, err error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		raw = []byte("{}")
@@ -252,56 +266,222 @@ func (t *Tool) decode(raw []byte) (in any, args map[string]any, token string, er
 	if !ok {
 		return nil, nil, "", &InputError{Problem: "arguments must be a JSON object"}
 	}
+	if StripNulls(obj, t.schema) {
+		if raw, err = json.Marshal(obj); err != nil {
+			return nil, nil, "", err
+		}
+	}
 	compiled, err := t.validator.get()
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if err := compiled.Validate(obj); err != nil {
-		return nil, nil, "", schemaError(err)
+		errs := schemaErrors(err)
+		if v, e := t.unmarshal(raw); e == nil { // what the input's own checks say too, where it decodes
+			errs = errs.add(validate(v))
+		}
+		return nil, nil, "", errs.err()
 	}
 	token, _ = obj[tokenArg].(string)
-	v := reflect.New(t.inType) // the struct has no confirmation_token: it is ignored
-	if err := json.Unmarshal(raw, v.Interface()); err != nil {
+	v, err := t.unmarshal(raw)
+	if err != nil {
 		return nil, nil, "", jsonError(err)
 	}
-	if val, ok := v.Interface().(interface{ Validate() error }); ok {
-		if err := val.Validate(); err != nil {
-			return nil, nil, "", err
-		}
+	if err := validate(v); err != nil {
+		return nil, nil, "", err
 	}
 	var plain map[string]any
 	json.Unmarshal(raw, &plain)
 	delete(plain, tokenArg)
-	return v.Interface(), plain, token, nil
+	return v, plain, token, nil
+}
+
+// Decode validates and decodes arguments as a call does, without calling
+// anything: the input value, the arguments as the handler sees them, or
+// the input error (tests use it to check every argument position).
+func (t *Tool) Decode(raw []byte) (in any, args map[string]any, err error) {
+	in, args, _, err = t.decode(raw)
+	return in, args, err
+}
+
+// setByQualys names the arguments given that Qualys sets itself (the
+// documents' sample bodies carry them): the result's note says they are
+// ignored.
+func (t *Tool) setByQualys(args map[string]any) []string {
+	var out []string
+	for name, p := range t.schema["properties"].(map[string]any) {
+		if _, given := args[name]; given && p.(map[string]any)[schemas.XSetBy] == "Qualys" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// noteIgnored adds to a result the note that the fields Qualys sets were
+// ignored.
+func noteIgnored(out any, ignored []string) any {
+	m, ok := out.(map[string]any)
+	if !ok || len(ignored) == 0 {
+		return out
+	}
+	note := fmt.Sprintf("Qualys sets %s itself: the value(s) given are ignored.", strings.Join(ignored, ", "))
+	if prev := str(m["note"]); prev != "" {
+		note = prev + " " + note
+	}
+	m["note"] = note
+	return m
+}
+
+// unmarshal decodes raw into a new input value (the struct has no
+// confirmation_token: it is ignored).
+func (t *Tool) unmarshal(raw []byte) (any, error) {
+	v := reflect.New(t.inType)
+	return v.Interface(), json.Unmarshal(raw, v.Interface())
+}
+
+// validate runs the input's own checks, if it has any.
+func validate(in any) error {
+	if val, ok := in.(interface{ Validate() error }); ok {
+		return val.Validate()
+	}
+	return nil
+}
+
+// StripNulls deletes, from a JSON value described by schema s, every
+// property given as null that s names and does not require, at every depth
+// (objects and arrays of objects): null means "not given". A required
+// property given as null, or an unknown one, stays for the validator to
+// refuse by name. It reports whether it deleted anything.
+func StripNulls(v any, s map[string]any) bool {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		props, _ := s["properties"].(map[string]any)
+		req, _ := s["required"].([]any)
+		for k, val := range x {
+			ps, known := props[k].(map[string]any)
+			if !known {
+				continue
+			}
+			if val == nil && !slices.Contains(req, any(k)) {
+				delete(x, k)
+				changed = true
+				continue
+			}
+			changed = StripNulls(val, ps) || changed
+		}
+	case []any:
+		if it, ok := s["items"].(map[string]any); ok {
+			for _, e := range x {
+				changed = StripNulls(e, it) || changed
+			}
+		}
+	}
+	return changed
+}
+
+// InputErrors are all the problems of one call's arguments, each named by
+// its field path.
+type InputErrors []*InputError
+
+func (es InputErrors) Error() string {
+	if len(es) == 1 {
+		return es[0].Error()
+	}
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = strings.TrimPrefix(strings.TrimPrefix(e.Error(), "invalid argument "), "invalid arguments: ")
+	}
+	return fmt.Sprintf("invalid arguments (%d problems): %s", len(es), strings.Join(parts, "; "))
+}
+
+// add appends err's problems that are not there yet.
+func (es InputErrors) add(err error) InputErrors {
+	var more InputErrors
+	var one *InputError
+	switch {
+	case errors.As(err, &more):
+	case errors.As(err, &one):
+		more = InputErrors{one}
+	case err != nil:
+		more = InputErrors{{Problem: err.Error()}}
+	}
+	for _, e := range more {
+		if !slices.ContainsFunc(es, func(x *InputError) bool { return x.Field == e.Field && x.Problem == e.Problem }) {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+// err is the one error to answer: the single problem as itself, or all.
+func (es InputErrors) err() error {
+	if len(es) == 1 {
+		return es[0]
+	}
+	return es
 }
 
 var printer = message.NewPrinter(language.English)
 
-func schemaError(err error) error {
+// schemaErrors turns every leaf of a validation error into a problem
+// named by its field path (a.b.0.c), in path order.
+func schemaErrors(err error) InputErrors {
 	var ve *jsv.ValidationError
 	if !errors.As(err, &ve) {
-		return &InputError{Problem: err.Error()}
+		return InputErrors{{Problem: err.Error()}}
 	}
-	leaf := ve
-	for len(leaf.Causes) > 0 {
-		leaf = leaf.Causes[0]
+	var out InputErrors
+	var walk func(e *jsv.ValidationError)
+	walk = func(e *jsv.ValidationError) {
+		if len(e.Causes) == 0 {
+			out = out.add(leafErrors(e))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
 	}
+	walk(ve)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+func leafErrors(leaf *jsv.ValidationError) InputErrors {
 	field := strings.Join(leaf.InstanceLocation, ".")
+	var out InputErrors
 	switch k := leaf.ErrorKind.(type) {
 	case *kind.Required:
-		return &InputError{Field: join(field, k.Missing[0]), Problem: "is required"}
+		for _, m := range k.Missing {
+			out = append(out, &InputError{Field: join(field, m), Problem: "is required"})
+		}
 	case *kind.AdditionalProperties:
-		return &InputError{Field: join(field, k.Properties[0]), Problem: "is not an argument of this tool"}
+		for _, p := range k.Properties {
+			out = append(out, &InputError{Field: join(field, p), Problem: "is not an argument of this tool"})
+		}
 	case *kind.Enum:
 		want := make([]string, len(k.Want))
 		for i, w := range k.Want {
 			want[i] = fmt.Sprint(w)
 		}
-		return &InputError{Field: field, Problem: fmt.Sprintf("%v is not one of %s", k.Got, strings.Join(want, ", "))}
+		out = append(out, &InputError{Field: field, Problem: fmt.Sprintf("%v is not one of %s", k.Got, strings.Join(want, ", "))})
 	case *kind.Pattern:
-		return &InputError{Field: field, Problem: fmt.Sprintf("%q does not match %s", k.Got, k.Want)}
+		out = append(out, &InputError{Field: field, Problem: fmt.Sprintf("%q does not match %s", k.Got, k.Want)})
+	case *kind.Type:
+		if k.Got == "null" {
+			problem := "null is not a value here (want " + strings.Join(k.Want, " or ") + ")"
+			if n := len(leaf.InstanceLocation); n > 0 && strings.Trim(leaf.InstanceLocation[n-1], "0123456789") != "" {
+				problem = "is required; " + problem
+			}
+			out = append(out, &InputError{Field: field, Problem: problem})
+			break
+		}
+		out = append(out, &InputError{Field: field, Problem: leaf.ErrorKind.LocalizedString(printer)})
+	default:
+		out = append(out, &InputError{Field: field, Problem: leaf.ErrorKind.LocalizedString(printer)})
 	}
-	return &InputError{Field: field, Problem: leaf.ErrorKind.LocalizedString(printer)}
+	return out
 }
 
 func join(parent, child string) string {

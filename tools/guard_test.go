@@ -136,7 +136,7 @@ func TestGuardDenyAndOff(t *testing.T) {
 }
 
 func TestGuardSharedKeyAcrossReplicas(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	key := []string{"QUALYS_MCP_STATE_KEY=replica-key-1"}
 	a := NewEnv(t, EnvOptions{Sandbox: sb, EnvVars: key, Flags: tokenFlags})
 	tok := tokenFlow(t, a, "delete_sensor_profile", map[string]any{"sensorProfileId": north})

@@ -21,6 +21,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
 )
 
 var binary string
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "qualys-cs-mcp")
-	build := exec.Command("go", "build", "-o", binary, "github.com/qualys-cs-mcp/qualys-cs-mcp")
+	build := exec.Command("go", "build", "-tags", "apicheck", "-o", binary, "github.com/qualys-cs-mcp/qualys-cs-mcp") // --sandbox judged by the documents too
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binary:", err)
@@ -40,6 +41,28 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// The API's documents, which judge every request a test's sandbox gets
+// (read where they lie, beside the repository).
+const (
+	openAPIDoc = "../../shared/reference/qualys-cs-openapi-v1.3.yaml"
+	seedsDir   = "../../shared/seeds"
+)
+
+var docCheck = sync.OnceValues(func() (*apicheck.Validator, error) { return apicheck.New(openAPIDoc, seedsDir) })
+
+// NewSandbox is sandbox.New with the API's documents judging every
+// request: one they do not allow is answered 400 with their reason, as
+// the real gateway would, so a test sees a field the server misnames.
+func NewSandbox(t testing.TB, o sandbox.Options) *sandbox.Server {
+	t.Helper()
+	v, err := docCheck()
+	if err != nil {
+		t.Fatalf("the API documents the sandbox judges requests by (shared/ beside the repository): %v", err)
+	}
+	o.Validate = v.Validate
+	return sandbox.New(o)
 }
 
 // Elicit is how the test client answers a confirmation request.
@@ -81,7 +104,7 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Helper()
 	e := &Env{T: t, SB: o.Sandbox, Stderr: &syncBuffer{}}
 	if e.SB == nil {
-		e.SB = sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+		e.SB = NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	}
 	base, closeSB, err := e.SB.Start()
 	if err != nil {
@@ -94,6 +117,7 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--toolsets", "all"}, o.Flags...)...)
 	cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+base, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
+	cmd.Env = append(cmd.Env, "QUALYS_MCP_SANDBOX_OPENAPI="+openAPIDoc) // for --sandbox: the binary is built with the apicheck tag
 	cmd.Env = append(cmd.Env, o.EnvVars...)
 
 	opts := &mcp.ClientOptions{}

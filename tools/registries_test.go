@@ -324,7 +324,6 @@ func TestRegistryBadInput(t *testing.T) {
 	refused(t, e, "list_registries", map[string]any{"pageSize": 5000}, "pageSize")
 	refused(t, e, "list_registries", map[string]any{"pageNo": 1}, "pageNo")
 	refused(t, e, "update_registry", map[string]any{"registryName": "x"}, "registryId")
-	refused(t, e, "update_registry", map[string]any{"registryId": azureReg, "registryType": "AWS"}, "registryType")
 	refused(t, e, "update_registry", map[string]any{"registryId": azureReg, "acr": map[string]any{"connectorId": acrConn}, "gcp": map[string]any{"connectorId": gcpConn, "projectId": "p"}}, "gcp")
 	refused(t, e, "delete_registry", map[string]any{"registryId": 12}, "registryId")
 	refused(t, e, "delete_registries", map[string]any{"registryIds": []string{}}, "registryIds")

@@ -46,7 +46,7 @@ func reportStatus(e *Env, id string) string {
 
 func TestReportLifecycle(t *testing.T) {
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Now: clk.Now})
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Now: clk.Now})
 	sb.SetReportTiming(10*time.Second, 20*time.Second)
 	e := NewEnv(t, EnvOptions{Sandbox: sb})
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
 // Resource URIs.
@@ -27,100 +25,29 @@ const (
 )
 
 // QQLRef is one QQL field reference: the fields the filter of its tools
-// can name, read from the record types the API answers.
+// can name, as the API's documents show what those tools list (the table
+// of qql_fields.go, which refused filters quote too).
 type QQLRef struct {
-	Kind    string         // in the URI: qualys-cs://qql/<Kind>
-	Tools   []string       // whose filter it describes
-	records []reflect.Type // the record as listed (and as detailed, where the search sees both)
-	nested  map[string]reflect.Type
+	Kind  string   // in the URI: qualys-cs://qql/<Kind>
+	Tools []string // whose filter it describes; the first one's fields are listed
 }
 
 // QQLRefs are the references, one per kind of record a filter searches.
 // Images and containers are searched with their vulnerabilities in full,
 // not the counts they are listed with.
 var QQLRefs = []QQLRef{
-	{Kind: "images", Tools: []string{"list_images", "list_images_with_details", "delete_images"},
-		records: types[schemas.Image](), nested: map[string]reflect.Type{"vulnerabilities": reflect.TypeFor[schemas.Vulnerability]()}},
-	{Kind: "containers", Tools: []string{"list_containers", "list_containers_with_details", "delete_containers"},
-		records: append(types[schemas.Container](), types[schemas.ContainerDetails]()...), nested: map[string]reflect.Type{"vulnerabilities": reflect.TypeFor[schemas.Vulnerability]()}},
-	{Kind: "sensors", Tools: []string{"list_sensors", "delete_sensors", "list_sensor_profile_sensors", "list_associable_sensors"}, records: types[schemas.Sensor]()},
-	{Kind: "sensor_profiles", Tools: []string{"list_sensor_profiles", "list_associable_sensor_profiles"}, records: types[schemas.SensorProfile]()},
-	{Kind: "vulnerabilities", Tools: []string{"get_image_vulnerabilities", "get_container_vulnerabilities"}, records: types[schemas.Vulnerability]()},
-	{Kind: "software", Tools: []string{"get_image_software", "get_container_software"}, records: types[schemas.Software]()},
-	{Kind: "controls", Tools: []string{"list_controls"}, records: types[schemas.Control]()},
+	{Kind: "images", Tools: []string{"list_images", "list_images_with_details", "delete_images"}},
+	{Kind: "containers", Tools: []string{"list_containers", "list_containers_with_details", "delete_containers"}},
+	{Kind: "sensors", Tools: []string{"list_sensors", "delete_sensors", "list_sensor_profile_sensors", "list_associable_sensors"}},
+	{Kind: "sensor_profiles", Tools: []string{"list_sensor_profiles"}},
+	{Kind: "vulnerabilities", Tools: []string{"get_image_vulnerabilities", "get_container_vulnerabilities"}},
+	{Kind: "software", Tools: []string{"get_image_software", "get_container_software"}},
+	{Kind: "controls", Tools: []string{"list_controls"}},
 }
 
-func types[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }
-
-// QQLField is one field a filter can name.
-type QQLField struct{ Path, Type string }
-
-// Fields lists the reference's fields: nested ones by their dotted path
-// (a list's field matches when any element does), in the records' order.
-func (r QQLRef) Fields() []QQLField {
-	var out []QQLField
-	seen := map[string]bool{}
-	var walk func(t reflect.Type, prefix string, depth int)
-	walk = func(t reflect.Type, prefix string, depth int) {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "" || name == "-" {
-				continue
-			}
-			path := prefix + name
-			ft := f.Type
-			if n, ok := r.nested[path]; ok {
-				ft = n
-			}
-			kind, inner := qqlType(ft)
-			if inner != nil && depth < 3 {
-				walk(inner, path+".", depth+1)
-				continue
-			}
-			if !seen[path] {
-				seen[path] = true
-				out = append(out, QQLField{path, kind})
-			}
-		}
-	}
-	for _, t := range r.records {
-		walk(t, "", 0)
-	}
-	return out
-}
-
-var millisType = reflect.TypeFor[schemas.Millis]()
-
-// qqlType names a field's type as a filter sees it, or returns the struct
-// whose fields are searched under it.
-func qqlType(t reflect.Type) (string, reflect.Type) {
-	list := ""
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		if t.Kind() == reflect.Slice {
-			list = ", a list"
-		}
-		t = t.Elem()
-	}
-	switch {
-	case t == millisType:
-		return "date" + list, nil
-	case t.Kind() == reflect.Struct:
-		return "", t
-	case t.Kind() == reflect.String:
-		return "text" + list, nil
-	case t.Kind() == reflect.Bool:
-		return "true or false" + list, nil
-	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
-		return "number" + list, nil
-	case t.Kind() == reflect.Map:
-		return "object", nil
-	}
-	return "any", nil
-}
+// Fields lists the fields of the reference's first tool: nested ones by
+// their dotted path (a list's field matches when any element does).
+func (r QQLRef) Fields() []string { return QQLFields(r.Tools[0]) }
 
 // Markdown is the reference as served.
 func (r QQLRef) Markdown() string {
@@ -129,9 +56,9 @@ func (r QQLRef) Markdown() string {
 	b.WriteString("A nested field is named by its dotted path; a field of a list matches when any element does.\n\n")
 	b.WriteString("Syntax: `field:value` (contains), ``field:`exact` ``, `field:[a .. b]` (numbers and dates: `now-7d`, `2024-01-31`), ")
 	b.WriteString("``field:[`a`, `b`]`` (any of), `not field:value`; terms joined with `and` and `or`. Sort: `field:asc` or `field:desc`.\n\n")
-	b.WriteString("| field | type |\n|---|---|\n")
+	b.WriteString("| field |\n|---|\n")
 	for _, f := range r.Fields() {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", f.Path, f.Type)
+		fmt.Fprintf(&b, "| `%s` |\n", f)
 	}
 	return b.String()
 }

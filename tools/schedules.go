@@ -67,10 +67,14 @@ func registrySchedules(ctx context.Context, c *Ctx, registryID, field string, id
 }
 
 // scheduleBody is the request body: the schedule fields plus the
-// registry's type, as the v1.21 samples send it.
-func scheduleBody(fields map[string]any, reg map[string]any) map[string]any {
+// registry's type, as the v1.21 samples send it. A registryType the
+// caller gave must be the registry's.
+func scheduleBody(c *Ctx, fields map[string]any, reg map[string]any) (map[string]any, error) {
+	if err := agree(c, "registryType", reg["registryType"], fmt.Sprintf("the type of registry %q (%s)", str(reg["registryName"]), str(reg["registryUuid"]))); err != nil {
+		return nil, err
+	}
 	fields["registryType"] = reg["registryType"]
-	return fields
+	return fields, nil
 }
 
 func createSchedule(ctx context.Context, c *Ctx, in *schemas.CreateSchedule) (any, error) {
@@ -79,7 +83,10 @@ func createSchedule(ctx context.Context, c *Ctx, in *schemas.CreateSchedule) (an
 	if err != nil {
 		return nil, err
 	}
-	body := scheduleBody(argsWithout(c, "registryId"), reg)
+	body, err := scheduleBody(c, argsWithout(c, "registryId"), reg)
+	if err != nil {
+		return nil, err
+	}
 	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/{registryId}/schedule", Params: p, Body: body}, "scheduleUuid", []string{"scheduleUuid", "scheduleId"},
 		map[string]any{"registryUuid": in.RegistryID.RegistryID})
 }
@@ -90,8 +97,12 @@ func updateSchedule(ctx context.Context, c *Ctx, in *schemas.UpdateSchedule) (an
 	if err != nil {
 		return nil, err
 	}
-	base := scheduleBody(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters"), reg)
+	base, err := scheduleBody(c, dropNulls(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters")).(map[string]any), reg)
+	if err != nil {
+		return nil, err
+	}
 	body := merge(base, argsWithout(c, "registryId", "scheduleId"))
+	body["registryType"] = reg["registryType"]
 	return send(ctx, c, client.Call{Method: http.MethodPut, Path: schedulePath, Params: schedParams(regID, schedID), Body: body},
 		map[string]any{"updated": true, "scheduleUuid": schedID})
 }

@@ -226,7 +226,6 @@ func TestScheduleBadInput(t *testing.T) {
 	refused(t, e, "create_registry_schedule", put(ok, "additionalFilters", map[string]any{"sortCriteria": "createdDate"}), "additionalFilters.numberOfTags")
 	refused(t, e, "create_registry_schedule", put(ok, "filters", []any{map[string]any{"days": 0, "repoTags": []any{map[string]any{"repo": "a"}}}}), "filters.0.days")
 	refused(t, e, "create_registry_schedule", put(ok, "filters", []any{map[string]any{"repoTags": []any{map[string]any{"tag": "a"}}}}), "filters.0.repoTags.0.repo")
-	refused(t, e, "create_registry_schedule", put(ok, "registryType", "Azure"), "registryType")
 	refused(t, e, "update_registry_schedule", map[string]any{"registryId": azureReg, "name": "x"}, "scheduleId")
 	refused(t, e, "update_registry_schedule", map[string]any{"registryId": azureReg, "scheduleId": sandbox.TagsScheduleID, "forceScan": "yes"}, "forceScan")
 	refused(t, e, "update_registry_schedule", map[string]any{"registryId": azureReg, "scheduleId": sandbox.TagsScheduleID, "filters": []any{}}, "filters")

@@ -146,7 +146,7 @@ func listAssociableProfiles(ctx context.Context, c *Ctx, in *schemas.ListAssocia
 	if typ == "" {
 		typ = "GENERAL"
 	}
-	return list(ctx, c, "/sensors/profile/associate", nil, in.ListParams, url.Values{"sensorType": {typ}}, profileView, nil)
+	return list(ctx, c, "/sensors/profile/associate", nil, in.PageParams.List(), url.Values{"sensorType": {typ}}, profileView, nil)
 }
 
 func attachSensorProfile(ctx context.Context, c *Ctx, in *schemas.AttachProfile) (any, error) {

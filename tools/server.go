@@ -209,6 +209,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithToolCapabilities(false),
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
+		server.WithCompletions(), // prompt arguments and resource IDs, from their values or a list call
+		server.WithPromptCompletionProvider(completer{f}),
+		server.WithResourceCompletionProvider(completer{f}),
 		server.WithRecovery(),
 		server.WithInstructions(Instructions),
 	)
@@ -272,9 +275,14 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 		}
 	}
 	if err != nil {
+		if filter, _ := args["filter"].(string); refusal(err) != nil {
+			if help := qqlHelp(t.Name, filter, err.Error()); help != "" {
+				err = fmt.Errorf("%w. %s", err, help)
+			}
+		}
 		return f.errorResult(err, secrets)
 	}
-	return f.result(out, secrets)
+	return f.result(noteIgnored(out, t.setByQualys(args)), secrets)
 }
 
 func outcomeOf(err error) string {

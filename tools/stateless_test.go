@@ -14,7 +14,7 @@ import (
 // session. Either way two replicas sharing the key finish what one began.
 func TestStatelessReplicas(t *testing.T) {
 	for _, proto := range []string{"2025-11-25", ""} {
-		sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+		sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 		flags := append([]string{"--stateless"}, tokenFlags...)
 		key := []string{"QUALYS_MCP_STATE_KEY=shared"}
 		a := NewEnv(t, EnvOptions{Sandbox: sb, HTTP: true, Flags: flags, EnvVars: key, Protocol: proto, Elicit: Accept})
