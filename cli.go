@@ -174,7 +174,7 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 		return err
 	}
 
-	ask := &confirmer{yes: yes, term: term, stop: ctx.Done()}
+	ask := &confirmer{yes: yes, term: term, stop: ctx.Done(), redact: srv.Redact}
 	c, err := mcpclient.NewInProcessClientWithOptions(srv.MCP, mcpclient.WithElicitationHandler(ask))
 	if err != nil {
 		return err
@@ -197,10 +197,9 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 	case err != nil:
 		return fmt.Errorf("%s: %w", name, err)
 	case res.IsError:
-		return &exitError{exitFailed, errors.New(resultText(res))}
+		return &exitError{exitFailed, errors.New(srv.Redact(tools.ResultText(res)))}
 	}
-	text := resultText(res)
-	fmt.Fprintln(term.out, indent(text))
+	fmt.Fprintln(term.out, srv.Redact(indent(tools.ResultText(res)))) // last: indenting re-encodes the text
 	return nil
 }
 
@@ -214,16 +213,6 @@ func offered(srv *tools.Server, name string) error {
 		return exitWith(exitUsage, "tool %s is not offered with these flags (--read-only, --toolsets, --tools)", name)
 	}
 	return exitWith(exitUsage, "unknown tool %q; `qualys-cs-mcp tools` lists them", name)
-}
-
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 // indent pretty-prints a JSON text; anything else is printed as it is.
@@ -247,10 +236,11 @@ type confirmer struct {
 	term     cliIO
 	stop     <-chan struct{} // closed on Ctrl-C: stop waiting for an answer
 	declined string          // why the user's confirmation was not given
+	redact   func(string) string
 }
 
 func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	fmt.Fprintln(c.term.err, tools.Printable(req.Params.Message)) // its values are quoted; nothing else can act on the terminal
+	fmt.Fprintln(c.term.err, c.redact(tools.Printable(req.Params.Message))) // its values are quoted; nothing else can act on the terminal; redacted last
 	decline := func(why string) (*mcp.ElicitationResult, error) {
 		c.declined = why
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil

@@ -14,15 +14,21 @@ import (
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 )
 
 var version = "0.1.0"
 
+// secrets is the process's one registry of secrets: the client adds the
+// password and tokens, run the HTTP token and state keys; everything the
+// process writes is redacted with it.
+var secrets = secret.New()
+
 func main() {
 	if err := run(os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "qualys-cs-mcp:", err)
+		fmt.Fprintln(os.Stderr, "qualys-cs-mcp:", secrets.Redact(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }
@@ -46,7 +52,10 @@ func run(args []string) error {
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
 		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
 		timeout    = fs.Duration("timeout", 60*time.Second, "timeout of one request to Qualys")
-		httpRate   = fs.Float64("http-rate", 50, "with --http: requests per second allowed per session (burst twice that)")
+		httpRate   = fs.Float64("http-rate", tools.DefaultRate, "with --http: requests per second allowed per session (burst twice that); per client address, for requests no session carries, four times that")
+		maxSess    = fs.Int("max-sessions", tools.DefaultMaxSessions, "with --http: live sessions at most; past that initialize answers 503")
+		sessIdle   = fs.Duration("session-idle", tools.DefaultSessionIdle, "with --http: a session without a request for this long ends")
+		maxConns   = fs.Int("max-conns", tools.DefaultMaxConns, "with --http: open connections at most (past that the longest idle one is closed)")
 		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
@@ -65,7 +74,11 @@ func run(args []string) error {
 	if sub != "" && !flagGiven(fs, "log-level") {
 		*logLevel = "warn" // the command line's output is the result
 	}
-	logger, err := tools.NewLogger(*logLevel)
+	secrets.Add(os.Getenv("QUALYS_MCP_HTTP_TOKEN"))
+	for _, k := range split(os.Getenv("QUALYS_MCP_STATE_KEY")) {
+		secrets.Add(strings.TrimSpace(k))
+	}
+	logger, err := tools.NewLogger(*logLevel, secrets)
 	if err != nil {
 		return err
 	}
@@ -79,7 +92,7 @@ func run(args []string) error {
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
 		DynamicToolsets: *dynamic && sub == "", // tools and call work on the tools themselves
 		NoConfirm:       *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
-		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog,
+		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog, Secrets: secrets,
 	}
 	if sub == subcmdTools {
 		return listTools(os.Stdout, opts)
@@ -107,7 +120,7 @@ func run(args []string) error {
 	} else if cfg, err = client.ConfigFromEnv(os.Getenv); err != nil {
 		return err
 	}
-	cfg.UserAgent, cfg.Timeout = "qualys-cs-mcp/"+version, *timeout
+	cfg.UserAgent, cfg.Timeout, cfg.Secrets = "qualys-cs-mcp/"+version, *timeout, secrets
 	cfg.RateLimits, cfg.State, cfg.StateKey, cfg.Logger = limits, opts.State, opts.StateKeys[0], logger
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
@@ -125,7 +138,8 @@ func run(args []string) error {
 	}
 	if *httpAddr != "" {
 		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
-			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins)}, nil)
+			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins),
+			MaxSessions: *maxSess, SessionIdle: *sessIdle, MaxConns: *maxConns}, nil)
 	}
 	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)
 }

@@ -19,8 +19,9 @@ import (
 type tokenSource struct {
 	sem    chan struct{} // a lock that honours the caller's context
 	fetch  func(context.Context) (string, error)
-	fixed  string       // QUALYS_TOKEN, used until it is refused
-	shared *sharedToken // nil: this process logs in by itself
+	fixed  string             // QUALYS_TOKEN, used until it is refused
+	shared *sharedToken       // nil: this process logs in by itself
+	issued func(token string) // told of every token obtained (the secrets registry)
 
 	token string
 	exp   time.Time
@@ -127,6 +128,9 @@ func (a *tokenSource) adopt(ctx context.Context, refused string) bool {
 	if !ok || tok == refused || !fresh(tok, exp) {
 		return false
 	}
+	if a.issued != nil {
+		a.issued(tok) // another replica's login: as secret here as one of ours
+	}
 	a.token, a.exp = tok, exp
 	return true
 }
@@ -137,6 +141,9 @@ func (a *tokenSource) login(ctx context.Context) (string, error) {
 	if err != nil {
 		a.token = ""
 		return "", err
+	}
+	if a.issued != nil {
+		a.issued(tok)
 	}
 	a.token, a.exp = tok, expiry(tok)
 	return tok, nil

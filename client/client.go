@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	json "github.com/segmentio/encoding/json"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
 // Client calls the CS API. It is safe for concurrent use.
@@ -68,6 +70,11 @@ func New(cfg Config) *Client {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "qualys-cs-mcp"
 	}
+	if cfg.Secrets == nil {
+		cfg.Secrets = secret.New()
+	}
+	cfg.Secrets.Add(cfg.Password)
+	cfg.Secrets.Token(cfg.Token)
 	h := resty.New().
 		SetTimeout(cfg.Timeout).
 		SetHeader("User-Agent", cfg.UserAgent).
@@ -89,10 +96,14 @@ func New(cfg Config) *Client {
 		slots:  make(chan struct{}, 16),
 		base:   cfg.Gateway.String() + BasePath,
 	}
-	c.auth = &tokenSource{sem: make(chan struct{}, 1), fetch: c.login, fixed: cfg.Token,
+	c.auth = &tokenSource{sem: make(chan struct{}, 1), fetch: c.login, fixed: cfg.Token, issued: cfg.Secrets.Token,
 		shared: newSharedToken(cfg.State, cfg.StateKey, account, health)}
 	return c
 }
+
+// Secrets is the registry that knows the secrets this client holds (the
+// password, the current and previous token).
+func (c *Client) Secrets() *secret.Registry { return c.cfg.Secrets }
 
 // Gateway is the resolved gateway URL.
 func (c *Client) Gateway() *url.URL { return c.cfg.Gateway }
@@ -139,6 +150,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		if sendErr == nil && c.Observe != nil {
 			c.Observe(call.Method, call.Path, resp.Status)
 		}
+		traceOf(ctx).add(call.Method, strings.TrimPrefix(target, c.base), resp, sendErr)
 		var apiErr *APIError
 		wait, known := time.Duration(0), false
 		switch {
@@ -167,7 +179,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			// an earlier attempt whose answer was lost did delete it
 			return &Response{Status: http.StatusOK, Header: resp.Header}, nil
 		default:
-			apiErr = parseError(resp.Status, resp.Body)
+			apiErr = c.upstreamError(ctx, resp.Status, resp.Body)
 			wait, known = retryAfter(resp.Header)
 			apiErr.RetryAfter = wait
 			if resp.Status == 502 || resp.Status == 504 {
@@ -303,8 +315,9 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		return "", &APIError{Message: "authentication request failed: " + scrubTransportError(err).Error(), Method: "POST", Path: "/auth"}
 	}
 	if resp.StatusCode() != http.StatusOK && resp.StatusCode() != http.StatusCreated {
-		return "", &APIError{Status: resp.StatusCode(), Method: "POST", Path: "/auth",
-			Message: "check QUALYS_USERNAME and QUALYS_PASSWORD, and that the user may use the API"}
+		e := c.upstreamError(ctx, resp.StatusCode(), resp.Body())
+		e.Method, e.Path, e.Hint = "POST", "/auth", "check QUALYS_USERNAME and QUALYS_PASSWORD, and that the user may use the API"
+		return "", e
 	}
 	tok := strings.TrimSpace(string(resp.Body()))
 	if tok == "" || strings.ContainsAny(tok, " \n<{") {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	State    state.Store
 	StateKey []byte
 	Logger   *slog.Logger // warnings about the shared store; nil: none
+	// Secrets is the process's registry of secrets: the client adds the
+	// password and every token it holds. Nil: the client makes its own.
+	Secrets *secret.Registry
 }
 
 // account names the Qualys account in shared keys: an HMAC of the gateway

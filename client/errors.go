@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
 // APIError is every failure the Qualys API answered with, or that kept a
@@ -23,6 +26,7 @@ type APIError struct {
 	// Applied says whether a mutating request may have taken effect:
 	// "no", or "unknown" when the request was sent and no clear answer came.
 	Applied string
+	Hint    string // what the user can do, when known
 }
 
 var permissionRE = regexp.MustCompile(`(?i)the\s+(\S+)\s+user\s+does\s+not\s+have\s+the\s+([A-Z0-9_.]+)\s+permission`)
@@ -71,6 +75,9 @@ func (e *APIError) Error() string {
 	if e.Method != "" {
 		fmt.Fprintf(&b, " [%s %s]", e.Method, e.Path)
 	}
+	if e.Hint != "" {
+		b.WriteString("; " + e.Hint)
+	}
 	switch e.Applied {
 	case "no":
 		if e.Method != http.MethodGet {
@@ -98,8 +105,22 @@ func (e *APIError) describeTarget() string {
 	return strings.Join(parts, " with ")
 }
 
+// maxMessage is how much of an upstream message an error keeps.
+const maxMessage = 500
+
+// upstreamError reads an error answer, its message cut to maxMessage. The
+// message may echo the request (its headers, its body): the cut masks the
+// secrets the process holds and the call's own (in ctx), and leaves no
+// prefix of one where it cuts.
+func (c *Client) upstreamError(ctx context.Context, status int, body []byte) *APIError {
+	e := parseError(status, body)
+	e.Message = c.cfg.Secrets.Cut(e.Message, maxMessage, secret.Values(ctx)...)
+	e.Code = c.cfg.Secrets.Cut(e.Code, 100, secret.Values(ctx)...)
+	return e
+}
+
 // parseError reads the Qualys error body: {"errorCode","message","timestamp"},
-// or plain text.
+// or plain text, whole: upstreamError cuts it.
 func parseError(status int, body []byte) *APIError {
 	e := &APIError{Status: status}
 	var v struct {
@@ -114,9 +135,6 @@ func parseError(status int, body []byte) *APIError {
 		}
 	} else if s := strings.TrimSpace(string(body)); s != "" && !strings.HasPrefix(s, "<") {
 		e.Message = s
-	}
-	if len(e.Message) > 500 {
-		e.Message = e.Message[:500] + "…"
 	}
 	return e
 }

@@ -55,6 +55,10 @@ type Fault struct {
 	Reset     bool              // drop the connection without an answer
 	Malformed bool              // a 200 with a body that is not JSON
 	After     bool              // apply the real handler first, then answer the fault (the change is applied)
+	// Echo answers Status (400 if unset) with a Qualys error whose message
+	// repeats the request: method, URI, every header (Authorization too)
+	// and the body, as a careless gateway or proxy in front of it might.
+	Echo bool
 }
 
 type faultRule struct {
@@ -227,6 +231,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if fault.After {
 			s.serve(&discardWriter{h: http.Header{}}, r, path)
 		}
+		if fault.Echo {
+			writeEcho(w, r, fault.Status, body)
+			return
+		}
 		if s.answerFault(w, fault) {
 			return
 		}
@@ -319,6 +327,25 @@ func (s *Server) answerFault(w http.ResponseWriter, f Fault) bool {
 		return true
 	}
 	return false
+}
+
+// writeEcho answers an error that quotes the whole request.
+func writeEcho(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "could not process %s %s; headers:", r.Method, r.URL.RequestURI())
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, " %s: %s;", k, strings.Join(r.Header[k], ", "))
+	}
+	fmt.Fprintf(&b, " body: %s", body)
+	writeError(w, status, errorCode(status), b.String())
 }
 
 func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {

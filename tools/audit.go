@@ -4,15 +4,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
+
+// auditDetail is how much of a detail (an error message) a line keeps.
+const auditDetail = 1000
 
 // newAudit opens the audit log: one JSON line per write or destructive
 // call and per guard decision, appended and flushed before the tool
-// answers. Secrets in the arguments are masked. With no path it does
-// nothing.
-func newAudit(path string) (func(t *Tool, c *Ctx, event, outcome, detail string), error) {
+// answers. Each line names the call's target (the IDs among its
+// arguments, and those a create answered) and says what was sent and how
+// Qualys answered. Secrets in the arguments are masked, and the whole line
+// is redacted last. With no path it does nothing.
+func newAudit(path string, secrets *secret.Registry) (func(t *Tool, c *Ctx, event, outcome, detail string), error) {
 	if path == "" {
 		return func(*Tool, *Ctx, string, string, string) {}, nil
 	}
@@ -22,13 +30,67 @@ func newAudit(path string) (func(t *Tool, c *Ctx, event, outcome, detail string)
 	}
 	var mu sync.Mutex
 	return func(t *Tool, c *Ctx, event, outcome, detail string) {
-		line, _ := json.Marshal(map[string]any{
+		own := secretValues(c.Args)
+		entry := map[string]any{
 			"time": time.Now().UTC().Format(time.RFC3339Nano), "tool": t.Name, "tier": t.Tier.String(),
-			"event": event, "outcome": outcome, "detail": redact(detail, secretValues(c.Args)), "args": maskArgs(c.Args),
-		})
+			"event": event, "outcome": outcome, "detail": secrets.Cut(detail, auditDetail, own...), "args": maskArgs(c.Args),
+		}
+		if target := targetIDs(c.Args, c.answer); len(target) > 0 {
+			entry["target"] = target
+		}
+		line, _ := json.Marshal(entry)
+		line = []byte(secrets.Redact(string(line), own...))
 		mu.Lock()
 		defer mu.Unlock()
 		file.Write(append(line, '\n'))
 		file.Sync()
 	}, nil
+}
+
+// targetIDs are the identifiers a call acts on: the ID arguments
+// (sensorProfileId, registryUuid, reportUuids, ...) and, for a create, the
+// IDs its answer names; a create that failed has none, and is named by its
+// name arguments instead.
+func targetIDs(args map[string]any, answer any) map[string]any {
+	out := map[string]any{}
+	for k, v := range args {
+		if isIDName(k) {
+			out[k] = v
+		}
+	}
+	if m, ok := answer.(map[string]any); ok {
+		for k, v := range m {
+			switch v.(type) {
+			case string, float64, json.Number:
+				if _, given := out[k]; !given && isIDName(k) {
+					out[k] = v
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		for k, v := range args {
+			if k == "name" || strings.HasSuffix(k, "Name") {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// isIDName reports whether an argument or answer field names resources
+// by identifier (not the cloud accounts and projects a connector uses).
+func isIDName(name string) bool {
+	switch name {
+	case "accountId", "applicationId", "externalId", "projectId":
+		return false
+	case "arn", "sha":
+		return true
+	}
+	for _, suffix := range []string{"Id", "Ids", "Uuid", "Uuids", "UuId", "Sha", "Shas"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
 }

@@ -79,7 +79,7 @@ func (f *factory) dynamicTools(s *server.MCPServer, offered []Tool) []server.Ser
 	}
 	answer := func(v any, err error) (*mcp.CallToolResult, error) {
 		if err != nil {
-			return errorResult(err, nil), nil
+			return f.errorResult(err, nil), nil
 		}
 		return f.result(v, nil), nil
 	}

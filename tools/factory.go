@@ -43,9 +43,39 @@ func (t Tier) Word() string { return [...]string{"read", "write", "destructive"}
 // Ctx is what a handler gets besides its input.
 type Ctx struct {
 	Client *client.Client
-	Args   map[string]any // the arguments as sent, less confirmation_token
+	Args   map[string]any // the arguments as sent, less confirmation_token: the handler's own copy
 	Opts   *Options
 	Tool   *Tool
+
+	answer any // what the call answered, for its audit line
+}
+
+// forHandler is the Ctx one handler run gets: its own deep copy of the
+// arguments, so that nothing it changes in them (a body built from them)
+// reaches the guard's binding, another run or the audit line.
+func (c *Ctx) forHandler() *Ctx {
+	cp := *c
+	cp.Args, _ = deepCopy(c.Args).(map[string]any)
+	return &cp
+}
+
+// deepCopy copies decoded JSON: objects, arrays and scalars.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 // Handler runs a tool whose input is In.
@@ -86,7 +116,7 @@ type Option[In any] func(*Tool)
 func Def[In any](name, toolset string, tier Tier, desc string, h Handler[In], opts ...Option[In]) Tool {
 	t := Tool{Name: name, Toolset: toolset, Tier: tier, Description: desc, Idempotent: tier != Write, Body: tier == Write,
 		inType: reflect.TypeFor[In]()}
-	t.handle = func(ctx context.Context, c *Ctx, in any) (any, error) { return h(ctx, c, in.(*In)) }
+	t.handle = func(ctx context.Context, c *Ctx, in any) (any, error) { return h(ctx, c.forHandler(), in.(*In)) }
 	for _, o := range opts {
 		o(&t)
 	}
@@ -100,7 +130,9 @@ func Def[In any](name, toolset string, tier Tier, desc string, h Handler[In], op
 // from the API that changes nothing.
 func Guarded[In any](preview func(context.Context, *Ctx, *In) (*Preview, error)) Option[In] {
 	return func(t *Tool) {
-		t.preview = func(ctx context.Context, c *Ctx, in any) (*Preview, error) { return preview(ctx, c, in.(*In)) }
+		t.preview = func(ctx context.Context, c *Ctx, in any) (*Preview, error) {
+			return preview(ctx, c.forHandler(), in.(*In))
+		}
 	}
 }
 

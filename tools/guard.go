@@ -203,6 +203,19 @@ const (
 	byToken = "model/token" // the caller sent the token back (--confirm-fallback token)
 )
 
+// redactPreview masks the secrets in what a preview shows (the target
+// stays as read: it is only fingerprinted).
+func (f *factory) redactPreview(p *Preview, c *Ctx) {
+	own := secretValues(c.Args)
+	p.Summary = f.secrets.Redact(p.Summary, own...)
+	if b, err := json.Marshal(p.Details); err == nil {
+		var d any
+		if json.Unmarshal([]byte(f.redactJSON(b, own)), &d) == nil {
+			p.Details = d
+		}
+	}
+}
+
 // confirmMessage is what the user reads before confirming: the tool, the
 // preview (its values quoted), the arguments in a fixed layout.
 func confirmMessage(t *Tool, summary string, shown []argLine, undo, ask string) string {
@@ -314,13 +327,14 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 		return nil, nil, err
 	}
 	fp := fingerprint(p.Target)
+	f.redactPreview(p, c) // what a human reads, on any of the ways below
 	switch {
 	case mode == "form":
 		f.audit(t, c, "guard", "preview shown", "form")
 		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp})
 		return nil, server.NewInputRequestBuilder(state).Elicit(confirmKey, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
-			Message: confirmMessage(t, p.Summary, shownArgs(c.Args), undoNote(t), "Proceed?"),
+			Message: f.secrets.Redact(confirmMessage(t, p.Summary, shownArgs(c.Args), undoNote(t), "Proceed?"), secretValues(c.Args)...), // last
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
@@ -338,7 +352,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp, Page: a.ID})
 		return nil, server.NewInputRequestBuilder(state).Elicit(confirmKey, mcp.ElicitationParams{
 			Mode:          mcp.ElicitationModeURL,
-			Message:       confirmMessage(t, p.Summary, a.Shown, a.Undo, "Open the confirmation page to confirm or cancel."),
+			Message:       f.secrets.Redact(confirmMessage(t, p.Summary, a.Shown, a.Undo, "Open the confirmation page to confirm or cancel."), secretValues(c.Args)...),
 			ElicitationID: a.ID,
 			URL:           a.URL,
 		}).ToolResult(), nil

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -28,25 +29,18 @@ func (f *factory) logCall(ctx context.Context, req mcp.CallToolRequest, t *Tool,
 			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(level, mcpLogger, data))
 		}
 	}
-	if args := req.GetArguments(); args != nil && logs(ctx, mcp.LoggingLevelDebug) {
+	args := req.GetArguments()
+	own := secretValues(args)
+	if args != nil && logs(ctx, mcp.LoggingLevelDebug) {
 		b, _ := json.Marshal(maskArgs(args))
-		send(mcp.LoggingLevelDebug, map[string]any{"tool": t.Name, "arguments": json.RawMessage(redact(string(b), secretValues(args)))})
+		send(mcp.LoggingLevelDebug, map[string]any{"tool": t.Name, "arguments": json.RawMessage(f.redactJSON(b, own))})
 	}
 	start := time.Now()
 	res := call(ctx, req, t)
 	data := map[string]any{"tool": t.Name, "tier": t.Tier.String(), "outcome": "ok", "ms": time.Since(start).Milliseconds()}
 	switch {
 	case res.IsError:
-		msg := ""
-		for _, c := range res.Content {
-			if tc, ok := c.(mcp.TextContent); ok {
-				msg += tc.Text
-			}
-		}
-		if len(msg) > 500 {
-			msg = msg[:500] + "..."
-		}
-		data["outcome"], data["error"] = "error", msg
+		data["outcome"], data["error"] = "error", f.secrets.Cut(ResultText(res), 500, own...)
 		send(mcp.LoggingLevelWarning, data)
 		return res
 	case res.NeedsInput():
@@ -69,4 +63,15 @@ func logs(ctx context.Context, level mcp.LoggingLevel) bool {
 	}
 	sl, ok := session.(server.SessionWithLogging)
 	return ok && level.ShouldSendTo(sl.GetLogLevel())
+}
+
+// ResultText is a result's text content.
+func ResultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
 }

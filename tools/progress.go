@@ -19,16 +19,17 @@ type progressKey struct{}
 // progress is one call's reporter. Its count only grows, across every
 // walk and wait of the call (a guarded call previews, then re-reads).
 type progress struct {
-	token mcp.ProgressToken
-	mu    sync.Mutex
-	n     float64
+	token  mcp.ProgressToken
+	redact func(string) string // last, on every message
+	mu     sync.Mutex
+	n      float64
 }
 
 // withProgress gives the call's context a reporter when the request asked
-// for progress.
-func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context {
+// for progress; its messages go through redact.
+func withProgress(ctx context.Context, req mcp.CallToolRequest, redact func(string) string) context.Context {
 	if m := req.Params.Meta; m != nil && m.ProgressToken != nil {
-		return context.WithValue(ctx, progressKey{}, &progress{token: m.ProgressToken})
+		return context.WithValue(ctx, progressKey{}, &progress{token: m.ProgressToken, redact: redact})
 	}
 	return ctx
 }
@@ -44,7 +45,7 @@ func reportProgress(ctx context.Context, last bool, format string, a ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
-	params := map[string]any{"progressToken": p.token, "progress": p.n, "message": fmt.Sprintf(format, a...)}
+	params := map[string]any{"progressToken": p.token, "progress": p.n, "message": p.redact(fmt.Sprintf(format, a...))}
 	if last {
 		params["total"] = p.n
 	}

@@ -145,11 +145,15 @@ func TestCreateReportWaitEnds(t *testing.T) {
 	refused(t, e, "create_report", map[string]any{"name": "x", "templateName": "CS_Images", "wait": "yes"}, "wait")
 }
 
+// Cancelling a waiting create_report ends it at once: the status requests
+// stop, and no more were sent than the poll schedule allows for the time
+// the call lasted.
 func TestCreateReportWaitHonoursCancellation(t *testing.T) {
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	e, _, notes := progressEnv(t, "", "--audit-log", audit)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	start := time.Now()
 	done := callWithProgress(ctx, e, "cancel-me", "create_report", map[string]any{"name": "Cancelled wait", "templateName": "CS_Images", "wait": true, "maxWaitSeconds": 3600})
 	for polls := 0; polls < 2; {
 		select {
@@ -161,14 +165,17 @@ func TestCreateReportWaitHonoursCancellation(t *testing.T) {
 			t.Fatal("no status polls")
 		}
 	}
+	cancelled := time.Now()
 	cancel()
 	if res := <-done; !strings.Contains(Text(res), "protocol error") {
 		t.Fatalf("a cancelled call answered: %s", Text(res))
 	}
 	// the audit line is written when the handler has returned: polling is over
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	var ended time.Time
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		trail, _ := os.ReadFile(audit)
 		if strings.Contains(string(trail), `"event":"call"`) && strings.Contains(string(trail), `"tool":"create_report"`) {
+			ended = time.Now()
 			break
 		}
 		if time.Now().After(deadline) {
@@ -176,10 +183,31 @@ func TestCreateReportWaitHonoursCancellation(t *testing.T) {
 		}
 	}
 	polled := e.SB.Count("GET", "/reports")
-	time.Sleep(1500 * time.Millisecond) // longer than the poll interval at this point
-	if polled < 2 || e.SB.Count("GET", "/reports") != polled {
-		t.Fatalf("status requests: %d at the end of the call, %d later", polled, e.SB.Count("GET", "/reports"))
+	if most := pollsWithin(ended.Sub(start)); polled < 2 || polled > most {
+		t.Fatalf("%d status requests in %s; the schedule allows 2 to %d", polled, ended.Sub(start), most)
 	}
+	if stop := ended.Sub(cancelled); stop > 10*time.Second { // the wait was 3600 s: a call that ignored the cancel would still poll
+		t.Fatalf("the call ended %s after the cancel", stop)
+	}
+	time.Sleep(reportPollFirst * 3) // longer than the next interval of the schedule
+	if n := e.SB.Count("GET", "/reports"); n != polled || e.SB.Count("POST", "/reports") != 1 {
+		t.Fatalf("status requests: %d at the end of the call, %d later; %d creates", polled, n, e.SB.Count("POST", "/reports"))
+	}
+}
+
+// The poll schedule of create_report's wait (tools/reports.go): at once,
+// after 500 ms, then each interval half again as long, at most 10 s.
+const reportPollFirst = 500 * time.Millisecond
+
+// pollsWithin is how many status polls the schedule makes in d.
+func pollsWithin(d time.Duration) int {
+	n, at, interval := 0, time.Duration(0), reportPollFirst
+	for at <= d {
+		n++
+		at += interval
+		interval = min(interval*3/2, 10*time.Second)
+	}
+	return n
 }
 
 // A walk over pages (here the delete preview reading every report)

@@ -102,9 +102,9 @@ func (f *factory) reportCSV(ctx context.Context, req mcp.ReadResourceRequest) ([
 	case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
 		return nil, fmt.Errorf("%w: %v", mcp.ErrResourceNotFound, err)
 	case err != nil:
-		return nil, err
+		return nil, errors.New(f.secrets.Redact(err.Error()))
 	}
-	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/csv", Text: string(resp.Body)}}, nil
+	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/csv", Text: f.secrets.Redact(string(resp.Body))}}, nil
 }
 
 // templateArg is a URI template variable as mcp-go matched it.

@@ -78,9 +78,7 @@ func updateSensorProfile(ctx context.Context, c *Ctx, in *schemas.UpdateSensorPr
 	if err != nil {
 		return nil, err
 	}
-	patch := c.Args
-	delete(patch, "sensorProfileId")
-	body := merge(profileBody(cur), patch)
+	body := merge(profileBody(cur), argsWithout(c, "sensorProfileId"))
 	if body["config"] == nil {
 		delete(body, "config")
 	}

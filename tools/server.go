@@ -3,7 +3,6 @@ package tools
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +18,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
 )
@@ -40,6 +40,9 @@ type Options struct {
 	// DynamicToolsets lists only list_toolsets, get_toolset_tools and
 	// enable_toolset at first; the offered tools come by toolset.
 	DynamicToolsets bool
+	// Secrets is the process's registry of secrets, which every text the
+	// server writes is redacted with last. Nil: the client's.
+	Secrets *secret.Registry
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -147,14 +150,14 @@ func toolsetNames() []string {
 
 // factory turns declarations into MCP tools and runs their calls.
 type factory struct {
-	client *client.Client
-	opts   Options
-	guard  *guard
-	pages  *pages // the confirmation page's approvals
-	log    *slog.Logger
-	audit  func(t *Tool, c *Ctx, event, outcome, detail string)
-	// sessions keeps stateful HTTP sessions in a shared store; nil: in process
-	sessions *sharedSessions
+	client   *client.Client
+	opts     Options
+	guard    *guard
+	pages    *pages // the confirmation page's approvals
+	log      *slog.Logger
+	secrets  *secret.Registry
+	audit    func(t *Tool, c *Ctx, event, outcome, detail string)
+	sessions *sharedSessions // stateful HTTP sessions in a shared store; nil: in process
 }
 
 // Server is the assembled MCP server and what it serves.
@@ -166,9 +169,6 @@ type Server struct {
 
 // NewServer builds the MCP server over a Qualys client.
 func NewServer(c *client.Client, o Options) (*Server, error) {
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
 	if o.Fallback == "" {
 		o.Fallback = FallbackURL
 	}
@@ -184,6 +184,12 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if o.ResultBudget <= 0 {
 		o.ResultBudget = DefaultResultBudget
 	}
+	if o.Secrets == nil {
+		o.Secrets = c.Secrets()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(o.Secrets.Writer(os.Stderr), nil))
+	}
 	all, err := All()
 	if err != nil {
 		return nil, err
@@ -197,9 +203,9 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		return nil, err
 	}
 	g.ttl = o.ConfirmTTL
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger, pages: newPages(g.store, g.ttl, o.Logger),
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, pages: newPages(g.store, g.ttl, o.Logger),
 		sessions: newSharedSessions(o.State, o.Logger)}
-	if f.audit, err = newAudit(o.AuditPath); err != nil {
+	if f.audit, err = newAudit(o.AuditPath, o.Secrets); err != nil {
 		return nil, err
 	}
 	instructions := Instructions
@@ -237,6 +243,10 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
 
+// Redact masks every secret the process holds in a text about to leave
+// it (the command line's output).
+func (s *Server) Redact(text string) string { return s.f.secrets.Redact(text) }
+
 // handler is the one wrapper every tool shares: decode and validate,
 // guard, run, shape the result, map errors.
 func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
@@ -244,7 +254,11 @@ func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
 		start := time.Now()
 		res := f.logCall(ctx, req, t, f.call)
 		if f.log.Enabled(ctx, slog.LevelDebug) {
-			f.log.Debug("tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError)
+			attrs := []any{"tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError}
+			if res.IsError { // the logger's output is redacted as it is written
+				attrs = append(attrs, "message", f.secrets.Cut(ResultText(res), 500, secretValues(req.GetArguments())...))
+			}
+			f.log.Debug("tool call", attrs...)
 		}
 		return res, nil
 	}
@@ -253,15 +267,16 @@ func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
 func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *mcp.CallToolResult {
 	raw, err := rawArgs(req)
 	if err != nil {
-		return errorResult(err, nil)
+		return f.errorResult(err, nil)
 	}
 	in, args, token, err := t.decode(raw)
 	if err != nil {
-		return errorResult(err, nil)
+		return f.errorResult(err, secretValues(req.GetArguments())) // a refusal may quote the value
 	}
 	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}
-	ctx = withProgress(ctx, req)
 	secrets := secretValues(args)
+	ctx = secret.With(withProgress(ctx, req, func(m string) string { return f.secrets.Redact(m, secrets...) }), secrets...)
+	ctx, trace := client.WithTrace(ctx)
 	var out any
 	if t.Guarded() && (t.guardIf == nil || t.guardIf(in)) && !f.guard.off {
 		var pending *mcp.CallToolResult
@@ -273,16 +288,9 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 		out, err = t.handle(ctx, c, in)
 	}
 	if t.Tier != Read {
-		outcome, status := "ok", 0
-		var ae *client.APIError
-		if errors.As(err, &ae) {
-			status = ae.Status
-		}
-		if err != nil {
-			outcome = "error"
-		}
 		if m, ok := out.(map[string]any); !ok || m["confirmationRequired"] != true {
-			f.audit(t, c, "call", outcome, fmt.Sprint(status))
+			c.answer = out
+			f.audit(t, c, "call", outcomeOf(err), callDetail(trace, out, err))
 		}
 	}
 	if err != nil {
@@ -291,9 +299,31 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 				err = fmt.Errorf("%w. %s", err, help)
 			}
 		}
-		return errorResult(err, secrets)
+		return f.errorResult(err, secrets)
 	}
 	return f.result(noteIgnored(out, t.setByQualys(args)), secrets)
+}
+
+func outcomeOf(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+// callDetail says what a write or destructive call sent and how Qualys
+// answered, e.g. "PUT /sensorProfile/1a2b: HTTP 200", and why it failed.
+func callDetail(trace *client.Trace, out any, err error) string {
+	d := trace.Summary()
+	if m, ok := out.(map[string]any); ok && m["cancelled"] == true {
+		d = "cancelled by the user: no change sent to Qualys"
+	} else if d == "" {
+		d = "no change sent to Qualys"
+	}
+	if err != nil {
+		d += "; " + err.Error()
+	}
+	return d
 }
 
 func rawArgs(req mcp.CallToolRequest) ([]byte, error) {
@@ -341,7 +371,7 @@ func maskActivationKeys(b []byte) []byte {
 func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return errorResult(fmt.Errorf("internal: encoding the result: %w", err), secrets)
+		return f.errorResult(fmt.Errorf("internal: encoding the result: %w", err), secrets)
 	}
 	if len(b) == 0 || b[0] != '{' {
 		b, _ = json.Marshal(map[string]json.RawMessage{"result": b})
@@ -352,15 +382,50 @@ func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
 	if len(b) > f.opts.ResultBudget {
 		b = fitBudget(b, f.opts.ResultBudget)
 	}
-	text := redact(string(b), secrets)
+	text := f.redactJSON(b, secrets) // last: after the budget's cuts
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
 		StructuredContent: json.RawMessage(text),
 	}
 }
 
-func errorResult(err error, secrets []string) *mcp.CallToolResult {
-	return mcp.NewToolResultError(redact(err.Error(), secrets))
+// redactJSON masks the secrets in an encoded result. Masking the text
+// keeps it valid JSON when a secret sits inside strings, as it does; if
+// one matched the JSON's own syntax (a secret "1234" and a number 1234),
+// the strings are masked one by one instead.
+func (f *factory) redactJSON(b []byte, secrets []string) string {
+	text := f.secrets.Redact(string(b), secrets...)
+	if len(text) == len(b) || json.Valid([]byte(text)) {
+		return text
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return text
+	}
+	out, _ := json.Marshal(f.redactValue(v, secrets))
+	return string(out)
+}
+
+func (f *factory) redactValue(v any, secrets []string) any {
+	switch x := v.(type) {
+	case string:
+		return f.secrets.Redact(x, secrets...)
+	case []any:
+		for i := range x {
+			x[i] = f.redactValue(x[i], secrets)
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[f.secrets.Redact(k, secrets...)] = f.redactValue(e, secrets)
+		}
+		return out
+	}
+	return v
+}
+
+func (f *factory) errorResult(err error, secrets []string) *mcp.CallToolResult {
+	return mcp.NewToolResultError(f.secrets.Redact(err.Error(), secrets...))
 }
 
 // secretNames are argument names whose values never appear in output.
@@ -408,16 +473,6 @@ func secretValues(args map[string]any) []string {
 	walk(args)
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
-}
-
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-		if q, _ := json.Marshal(sec); len(q) > 2 {
-			s = strings.ReplaceAll(s, string(q[1:len(q)-1]), "[redacted]")
-		}
-	}
-	return s
 }
 
 // maskArgs copies args with every secret value masked, for logs and audit.

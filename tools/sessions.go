@@ -1,285 +1,197 @@
 package tools
 
 import (
+	dlist "container/list"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net/http"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
-// sharedSessions keeps stateful HTTP sessions in the shared store, so that
-// a client whose session moved to another replica (a rebalance, a replica
-// that went away) goes on there: the session is known (a DELETE on one
-// replica ends it on all), what the client said at initialize (its name,
-// its capabilities: elicitation) and its log level come along, and its
-// event streams resume from Redis (Last-Event-ID) on any replica.
-//
-// Requests the server sends a client (an elicitation) are answered to the
-// replica that sent them: a balancer in front of stateful replicas keeps a
-// session on one replica while it lives (affinity on Mcp-Session-Id), and
-// this is what lets it move when it must.
-type sharedSessions struct {
-	store state.Store
-	log   *slog.Logger
+// sessions is the registry of the streamable HTTP sessions this server
+// issued. It is mcp-go's SessionIdManager (Generate, Validate, Terminate),
+// so an ID it did not issue, or one that was deleted or idled out, is
+// unknown to every method; and it bounds them: at most max live sessions,
+// each forgotten after idle without a request, each with its own rate
+// bucket. Every operation is O(1): a map and a list in order of use.
+type sessions struct {
+	max  int
+	idle time.Duration
+	rate rate
+	now  func() time.Time
+	// end frees what mcp-go holds for a session that idled out; it is
+	// called without the lock held.
+	end func(id string)
+
+	mu      sync.Mutex
+	byID    map[string]*dlist.Element // of *session
+	lru     *dlist.List               // most recently used first
+	pending int                       // initialize requests admitted, not yet answered
 }
 
-// sessionRecord is what a replica needs to serve a session it did not
-// initialize.
-type sessionRecord struct {
-	Client       *mcp.Implementation     `json:"client,omitempty"`
-	Capabilities *mcp.ClientCapabilities `json:"caps,omitempty"`
-	LogLevel     mcp.LoggingLevel        `json:"level,omitempty"`
-	Seen         int64                   `json:"seen"` // unix seconds of the last refresh of its expiry
+type session struct {
+	id       string
+	last     time.Time // the end of its latest request
+	inflight int       // requests being served (an open SSE stream counts)
+	bucket   bucket
 }
 
-func sessionRecordKey(id string) string { return "session:" + id }
-func endedSessionKey(id string) string  { return "session-ended:" + id }
+var errUnknownSession = errors.New("unknown session")
 
-func newSharedSessions(store state.Store, log *slog.Logger) *sharedSessions {
-	if store == nil || !store.Shared() {
-		return nil
-	}
-	return &sharedSessions{store: store, log: log}
+func newSessions(max int, idle time.Duration, r rate) *sessions {
+	return &sessions{max: max, idle: idle, rate: r, now: time.Now, end: func(string) {},
+		byID: map[string]*dlist.Element{}, lru: dlist.New()}
 }
 
-// options replace mcp-go's in-process session state with the shared one;
-// restore, the HTTP context function, brings a session's settings along.
-func (s *sharedSessions) options() []server.StreamableHTTPOption {
-	opts := []server.StreamableHTTPOption{
-		server.WithSessionIdManagerResolver(sessionResolver{s}),
-	}
-	if r, ok := s.store.(*state.Redis); ok {
-		opts = append(opts, server.WithEventStore(&redisEventStore{rdb: r.Client(), maxBytes: eventStoreBytes, ttl: sessionIdleTTL, sessions: s}))
-	}
-	return opts
-}
-
-// hooks record what initialize and logging/setLevel set.
-func (s *sharedSessions) hooks() *server.Hooks {
-	h := &server.Hooks{}
-	h.AddAfterInitialize(func(ctx context.Context, _ any, req *mcp.InitializeRequest, _ *mcp.InitializeResult) {
-		s.update(ctx, func(r *sessionRecord) {
-			r.Client, r.Capabilities = &req.Params.ClientInfo, &req.Params.Capabilities
-		})
-	})
-	h.AddAfterSetLevel(func(ctx context.Context, _ any, req *mcp.SetLevelRequest, _ *mcp.EmptyResult) {
-		s.update(ctx, func(r *sessionRecord) { r.LogLevel = req.Params.Level })
-	})
-	return h
-}
-
-func (s *sharedSessions) load(ctx context.Context, id string) (sessionRecord, bool, error) {
-	var rec sessionRecord
-	raw, ok, err := s.store.Get(ctx, sessionRecordKey(id))
-	if err != nil || !ok {
-		return rec, ok, err
-	}
-	return rec, json.Unmarshal(raw, &rec) == nil, nil
-}
-
-func (s *sharedSessions) save(ctx context.Context, id string, rec sessionRecord) error {
-	rec.Seen = time.Now().Unix()
-	b, _ := json.Marshal(rec)
-	return s.store.Put(ctx, sessionRecordKey(id), b, sessionIdleTTL)
-}
-
-func (s *sharedSessions) update(ctx context.Context, change func(*sessionRecord)) {
-	sess := server.ClientSessionFromContext(ctx)
-	if sess == nil || sess.SessionID() == "" {
-		return
-	}
-	rec, _, err := s.load(ctx, sess.SessionID())
-	if err == nil {
-		change(&rec)
-		err = s.save(ctx, sess.SessionID(), rec)
-	}
-	if err != nil {
-		s.log.Warn("shared state store unavailable: the session's settings stay on this replica", "error", err.Error())
-	}
-}
-
-// restore gives a session this replica did not initialize what the
-// client said there.
-func (s *sharedSessions) restore(ctx context.Context, _ *http.Request) context.Context {
-	sess := server.ClientSessionFromContext(ctx)
-	ci, ok := sess.(server.SessionWithClientInfo)
-	if !ok || sess.SessionID() == "" || ci.GetClientInfo().Name != "" {
-		return ctx
-	}
-	rec, found, err := s.load(ctx, sess.SessionID())
-	if err != nil || !found {
-		return ctx
-	}
-	if rec.Client != nil {
-		ci.SetClientInfo(*rec.Client)
-	}
-	if rec.Capabilities != nil {
-		ci.SetClientCapabilities(*rec.Capabilities)
-	}
-	if l, ok := sess.(server.SessionWithLogging); ok && rec.LogLevel != "" {
-		l.SetLogLevel(rec.LogLevel)
-	}
-	sess.Initialize()
-	return ctx
-}
-
-// sessionResolver answers requests with the shared manager, and mcp-go's
-// idle sweeper (no request) with a local one: a session idle here may be
-// busy on another replica, so only its end (DELETE) or its expiry in the
-// store end it for all.
-type sessionResolver struct{ s *sharedSessions }
-
-func (r sessionResolver) ResolveSessionIdManager(req *http.Request) server.SessionIdManager {
-	if req == nil {
-		return localSessions{}
-	}
-	return sessionManager(r)
-}
-
-type localSessions struct{}
-
-func (localSessions) Generate() string               { return uuid.NewString() }
-func (localSessions) Validate(string) (bool, error)  { return false, nil }
-func (localSessions) Terminate(string) (bool, error) { return false, nil }
-func (m sessionManager) ctx() (context.Context, func()) {
-	return context.WithTimeout(context.Background(), 2*time.Second)
-}
-func (m sessionManager) warn(what string, err error) {
-	m.s.log.Warn("shared state store unavailable: "+what, "error", err.Error())
-}
-func (m sessionManager) terminated(id string) (bool, error) { return m.exists(endedSessionKey(id)) }
-
-type sessionManager struct{ s *sharedSessions }
-
-func (m sessionManager) exists(key string) (bool, error) {
-	ctx, cancel := m.ctx()
-	defer cancel()
-	_, ok, err := m.s.store.Get(ctx, key)
-	return ok, err
-}
-
-func (m sessionManager) Generate() string {
-	id := uuid.NewString()
-	ctx, cancel := m.ctx()
-	defer cancel()
-	if err := m.s.save(ctx, id, sessionRecord{}); err != nil {
-		m.warn("a new session is known to this replica only", err)
-	}
+// Generate issues a session ID (mcp-go calls it for initialize, which
+// admit has let through).
+func (s *sessions) Generate() string {
+	id := "mcp-session-" + randomID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byID[id] = s.lru.PushFront(&session{id: id, last: s.now()})
 	return id
 }
 
-// Validate knows the sessions any replica started. While the store is
-// down it takes the client's word (session IDs are not a credential: the
-// bearer token is), so that reads go on.
-func (m sessionManager) Validate(id string) (bool, error) {
-	ctx, cancel := m.ctx()
-	defer cancel()
-	rec, ok, err := m.s.load(ctx, id)
-	switch {
-	case err != nil:
-		m.warn("session IDs are not checked", err)
-		return false, nil
-	case ok:
-		if time.Since(time.Unix(rec.Seen, 0)) > time.Minute { // keep an active session alive
-			m.s.save(ctx, id, rec)
+// Validate reports an ID it does not hold as an error: mcp-go answers 404.
+func (s *sessions) Validate(id string) (isTerminated bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[id]; !ok {
+		return false, errUnknownSession
+	}
+	return false, nil
+}
+
+// Terminate forgets a session (DELETE).
+func (s *sessions) Terminate(id string) (isNotAllowed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removeLocked(id)
+	return false, nil
+}
+
+func (s *sessions) removeLocked(id string) {
+	if e, ok := s.byID[id]; ok {
+		s.lru.Remove(e)
+		delete(s.byID, id)
+	}
+}
+
+// admit reserves room for a new session, first forgetting idle ones; false
+// when the server is full. The reservation lasts until release is called
+// (when the initialize request has been answered; by then Generate has
+// added the session itself).
+func (s *sessions) admit() (release func(), ok bool) {
+	s.mu.Lock()
+	ended := s.expireLocked()
+	ok = len(s.byID)+s.pending < s.max
+	if ok {
+		s.pending++
+	}
+	s.mu.Unlock()
+	s.ended(ended)
+	if !ok {
+		return nil, false
+	}
+	return sync.OnceFunc(func() {
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
+	}), true
+}
+
+// acquire finds a live session and charges its rate bucket: nil if the ID
+// is unknown (never issued, deleted or idled out). A session acquired is
+// busy until release.
+func (s *sessions) acquire(id string) (sess *session, allowed bool) {
+	now := s.now()
+	s.mu.Lock()
+	e, ok := s.byID[id]
+	if !ok {
+		s.mu.Unlock()
+		return nil, false
+	}
+	sess = e.Value.(*session)
+	if s.expired(sess, now) {
+		s.removeLocked(id)
+		s.mu.Unlock()
+		s.ended([]string{id})
+		return nil, false
+	}
+	sess.inflight++
+	s.lru.MoveToFront(e)
+	allowed = sess.bucket.take(now, s.rate)
+	s.mu.Unlock()
+	return sess, allowed
+}
+
+// release marks the end of one of the session's requests.
+func (s *sessions) release(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.inflight--
+	sess.last = s.now()
+	if e, ok := s.byID[sess.id]; ok {
+		s.lru.MoveToFront(e)
+	}
+}
+
+func (s *sessions) expired(sess *session, now time.Time) bool {
+	return sess.inflight == 0 && now.Sub(sess.last) > s.idle
+}
+
+// expireLocked forgets the sessions idle too long, from the least recently
+// used end; a busy one found there moves to the front (it is in use).
+func (s *sessions) expireLocked() []string {
+	now := s.now()
+	var ended []string
+	for n := s.lru.Len(); n > 0; n-- {
+		e := s.lru.Back()
+		sess := e.Value.(*session)
+		if sess.inflight > 0 {
+			s.lru.MoveToFront(e)
+			continue
 		}
-		return false, nil
-	}
-	if ended, err := m.terminated(id); err == nil && ended {
-		return true, nil
-	}
-	return false, fmt.Errorf("unknown session %q", id)
-}
-
-func (m sessionManager) Terminate(id string) (bool, error) {
-	ctx, cancel := m.ctx()
-	defer cancel()
-	if err := m.s.store.Put(ctx, endedSessionKey(id), []byte{1}, sessionIdleTTL); err != nil {
-		return false, err
-	}
-	return false, m.s.store.Delete(ctx, sessionRecordKey(id))
-}
-
-// redisEventStore is the event log of the sessions' SSE streams in Redis,
-// shared by the replicas: a list per session of "id stream\nmessage"
-// entries, the newest maxBytes kept, expiring with the session.
-type redisEventStore struct {
-	rdb      *redis.Client
-	maxBytes int
-	ttl      time.Duration
-	sessions *sharedSessions
-}
-
-var storeEventScript = redis.NewScript(`
-local id = redis.call('INCR', KEYS[2])
-local entry = id .. ' ' .. ARGV[1]
-redis.call('RPUSH', KEYS[1], entry)
-local bytes = redis.call('INCRBY', KEYS[3], #entry)
-while bytes > tonumber(ARGV[2]) and redis.call('LLEN', KEYS[1]) > 1 do
-  bytes = redis.call('DECRBY', KEYS[3], #redis.call('LPOP', KEYS[1]))
-end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
-return id
-`)
-
-func eventKeys(sessionID string) []string {
-	p := state.Prefix + "events:" + sessionID
-	return []string{p, p + ":seq", p + ":bytes"}
-}
-
-func (s *redisEventStore) StoreEvent(ctx context.Context, sessionID, streamID string, message json.RawMessage) (string, error) {
-	id, err := storeEventScript.Run(ctx, s.rdb, eventKeys(sessionID), streamID+"\n"+string(message), s.maxBytes, s.ttl.Milliseconds()).Int64()
-	if err != nil {
-		return "", state.Wrap("store event", err)
-	}
-	return strconv.FormatInt(id, 10), nil
-}
-
-func (s *redisEventStore) ReplayEventsAfter(ctx context.Context, sessionID, lastEventID string, send func(eventID string, message json.RawMessage) error) (string, error) {
-	entries, err := s.rdb.LRange(ctx, eventKeys(sessionID)[0], 0, -1).Result()
-	if err != nil {
-		return "", state.Wrap("replay events", err)
-	}
-	stream, found := "", false
-	for _, e := range entries {
-		id, rest, _ := strings.Cut(e, " ")
-		sid, msg, _ := strings.Cut(rest, "\n")
-		if found && sid == stream {
-			if err := send(id, json.RawMessage(msg)); err != nil {
-				return "", err
-			}
+		if !s.expired(sess, now) {
+			break
 		}
-		if !found && id == lastEventID {
-			found, stream = true, sid
+		s.removeLocked(sess.id)
+		ended = append(ended, sess.id)
+	}
+	return ended
+}
+
+func (s *sessions) ended(ids []string) {
+	for _, id := range ids {
+		s.end(id)
+	}
+}
+
+// sweep forgets idle sessions now; run does it periodically until ctx ends.
+func (s *sessions) sweep() {
+	s.mu.Lock()
+	ended := s.expireLocked()
+	s.mu.Unlock()
+	s.ended(ended)
+}
+
+func (s *sessions) run(ctx context.Context) {
+	t := time.NewTicker(min(max(s.idle/10, time.Second), time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweep()
 		}
 	}
-	if !found {
-		return "", fmt.Errorf("%w: %s", server.ErrUnknownEventID, lastEventID)
-	}
-	return stream, nil
 }
 
-// PurgeSession forgets a session's events once it has ended for all (a
-// DELETE); a replica that only stopped seeing it leaves them to the others.
-func (s *redisEventStore) PurgeSession(ctx context.Context, sessionID string) error {
-	ended, err := sessionManager{s.sessions}.terminated(sessionID)
-	if err != nil || !ended {
-		return err
-	}
-	if err := s.rdb.Del(ctx, eventKeys(sessionID)...).Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return state.Wrap("purge events", err)
-	}
-	return nil
+// live is the number of sessions held.
+func (s *sessions) live() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
 }

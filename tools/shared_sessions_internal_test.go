@@ -109,7 +109,7 @@ type sseEvent struct {
 
 // rpc posts one JSON-RPC message and reads the answer: JSON, or the
 // events of an SSE stream (to its end, or until stop says so).
-func rpc(t *testing.T, endpoint, sid, lastEventID, body string, stop func(sseEvent) bool) (*http.Response, []sseEvent) {
+func sharedRPC(t *testing.T, endpoint, sid, lastEventID, body string, stop func(sseEvent) bool) (*http.Response, []sseEvent) {
 	t.Helper()
 	method := http.MethodPost
 	if body == "" {
@@ -175,20 +175,20 @@ func TestSessionMovesBetweenReplicas(t *testing.T) {
 	}
 	a, b := startReplica(t, sb, open()), startReplica(t, sb, open())
 
-	resp, _ := rpc(t, a, "", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"mover","version":"1"}}}`, nil)
+	resp, _ := sharedRPC(t, a, "", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"mover","version":"1"}}}`, nil)
 	sid := resp.Header.Get("Mcp-Session-Id")
 	if sid == "" {
 		t.Fatal("no session")
 	}
-	rpc(t, b, sid, "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, nil)
-	if _, ev := rpc(t, b, sid, "", `{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}`, nil); len(ev) != 1 || ev[0].data["error"] != nil {
+	sharedRPC(t, b, sid, "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, nil)
+	if _, ev := sharedRPC(t, b, sid, "", `{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}`, nil); len(ev) != 1 || ev[0].data["error"] != nil {
 		t.Fatalf("setLevel on the replica the session moved to: %v", ev)
 	}
 
 	// a destructive call on b: b knows the client takes elicitation, and asks
 	done := make(chan []sseEvent)
 	go func() {
-		_, ev := rpc(t, b, sid, "", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_sensor_profile","arguments":{"sensorProfileId":"`+sandbox.NorthProfileID+`"}}}`,
+		_, ev := sharedRPC(t, b, sid, "", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_sensor_profile","arguments":{"sensorProfileId":"`+sandbox.NorthProfileID+`"}}}`,
 			func(e sseEvent) bool {
 				return e.data["result"] != nil || e.data["error"] != nil && e.data["method"] == nil
 			})
@@ -214,7 +214,7 @@ func TestSessionMovesBetweenReplicas(t *testing.T) {
 		t.Fatalf("b did not ask the client to confirm: %v", asked.data)
 	}
 	answer, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": asked.data["id"], "result": map[string]any{"action": "accept", "content": map[string]any{"confirm": true}}})
-	if resp, _ := rpc(t, b, sid, "", string(answer), nil); resp.StatusCode/100 != 2 {
+	if resp, _ := sharedRPC(t, b, sid, "", string(answer), nil); resp.StatusCode/100 != 2 {
 		t.Fatalf("answer: %s", resp.Status)
 	}
 	ev := <-done
@@ -223,7 +223,7 @@ func TestSessionMovesBetweenReplicas(t *testing.T) {
 		t.Fatalf("the confirmed call on b: %v", ev)
 	}
 	// the client lost b's stream after the question: it resumes on a
-	_, replayed := rpc(t, a, sid, asked.id, "", nil)
+	_, replayed := sharedRPC(t, a, sid, asked.id, "", nil)
 	if len(replayed) == 0 || replayed[len(replayed)-1].id != final.id {
 		t.Fatalf("resuming on a after %s: %v, want the result %s", asked.id, replayed, final.id)
 	}
@@ -235,18 +235,18 @@ func TestSessionMovesBetweenReplicas(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete: %v %v", resp, err)
 	}
-	if resp, _ := rpc(t, b, sid, "", `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := sharedRPC(t, b, sid, "", `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("b still serves a session ended on a: %s", resp.Status)
 	}
-	if resp, _ := rpc(t, b, "no-such-session", "", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := sharedRPC(t, b, "no-such-session", "", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("an unknown session: %s", resp.Status)
 	}
 
 	// the store down: a session goes on (reads work); its ID is not checked
-	resp, _ = rpc(t, a, "", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`, nil)
+	resp, _ = sharedRPC(t, a, "", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`, nil)
 	sid2 := resp.Header.Get("Mcp-Session-Id")
 	mr.Close()
-	if resp, ev := rpc(t, b, sid2, "", `{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"list_sensor_profiles","arguments":{}}}`, nil); resp.StatusCode != http.StatusOK || len(ev) == 0 || ev[len(ev)-1].data["result"] == nil {
+	if resp, ev := sharedRPC(t, b, sid2, "", `{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"list_sensor_profiles","arguments":{}}}`, nil); resp.StatusCode != http.StatusOK || len(ev) == 0 || ev[len(ev)-1].data["result"] == nil {
 		t.Fatalf("a read with the store down: %s %v", resp.Status, ev)
 	}
 }
