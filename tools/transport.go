@@ -187,8 +187,12 @@ func (s *Server) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 	case s.f.sessions != nil:
 		// Sessions in the shared store (--state): known to every replica,
 		// their settings and event streams with them; the rate is then kept
-		// per client address.
+		// per client address, and the store's expiry (DefaultSessionIdle)
+		// ends an idle session rather than --session-idle and --max-sessions.
 		opts = append(opts, s.f.sessions.options()...)
+		// mcp-go forgets locally what a session idle here holds; the store
+		// keeps it for the other replicas until its own expiry.
+		opts = append(opts, server.WithSessionIdleTTL(o.SessionIdle))
 		contextFunc = func(ctx context.Context, r *http.Request) context.Context {
 			return s.f.sessions.restore(pageBase(ctx, r), r)
 		}
