@@ -17,25 +17,25 @@ func TestGuardTokenExpiresAndRotates(t *testing.T) {
 	// a rotated server seals with the new key and still opens the old one
 	rotated, _ := newGuard(KeysFromEnv("new-key,old-key"), FallbackToken, false, nil)
 	rotated.now = old.now
-	if _, err := rotated.open(context.Background(), tok, "token", "delete_sensors", args); err != nil {
+	if _, err := rotated.open(context.Background(), tok, "token", "delete_sensors", args, ""); err != nil {
 		t.Fatalf("previous key refused after rotation: %v", err)
 	}
 	// expired
 	late, _ := newGuard(KeysFromEnv("old-key"), FallbackToken, false, nil)
 	late.now = func() time.Time { return now.Add(TokenTTL + time.Second) }
-	if _, err := late.open(context.Background(), tok, "token", "delete_sensors", args); err == nil || !strings.Contains(err.Error(), "expired") {
+	if _, err := late.open(context.Background(), tok, "token", "delete_sensors", args, ""); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired token: %v", err)
 	}
 	// an elicitation state is not a token
 	st := old.seal(sealed{Kind: "elicit", Tool: "delete_sensors", Args: args})
-	if _, err := old.open(context.Background(), st, "token", "delete_sensors", args); err == nil {
+	if _, err := old.open(context.Background(), st, "token", "delete_sensors", args, ""); err == nil {
 		t.Fatal("elicitation state accepted as a token")
 	}
 	// single use
-	if _, err := old.open(context.Background(), tok, "token", "delete_sensors", args); err != nil {
+	if _, err := old.open(context.Background(), tok, "token", "delete_sensors", args, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.open(context.Background(), tok, "token", "delete_sensors", args); err == nil || !strings.Contains(err.Error(), "already used") {
+	if _, err := old.open(context.Background(), tok, "token", "delete_sensors", args, ""); err == nil || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("replay: %v", err)
 	}
 }
