@@ -39,3 +39,19 @@ func TestGuardTokenExpiresAndRotates(t *testing.T) {
 		t.Fatalf("replay: %v", err)
 	}
 }
+
+// A sealed confirmation is bound to the MCP session that asked: another
+// session cannot spend it, and the refusal leaves it for its own.
+func TestGuardSealedBoundToSession(t *testing.T) {
+	g, _ := newGuard(KeysFromEnv("k"), FallbackToken, false, nil)
+	args := hashArgs("delete_sensors", map[string]any{"sensorIds": []any{"a"}})
+	tok := g.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "x", Sess: "session-a"})
+	for _, other := range []string{"session-b", ""} {
+		if _, err := g.open(context.Background(), tok, "token", "delete_sensors", args, other); err == nil || !strings.Contains(err.Error(), "another MCP session") {
+			t.Fatalf("session %q: %v", other, err)
+		}
+	}
+	if _, err := g.open(context.Background(), tok, "token", "delete_sensors", args, "session-a"); err != nil {
+		t.Fatalf("the asking session: %v", err)
+	}
+}
