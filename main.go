@@ -57,6 +57,7 @@ func run(args []string) error {
 		sessIdle   = fs.Duration("session-idle", tools.DefaultSessionIdle, "with --http: a session without a request for this long ends")
 		maxConns   = fs.Int("max-conns", tools.DefaultMaxConns, "with --http: open connections at most (past that the longest idle one is closed)")
 		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
+		publicURL  = fs.String("public-url", "", "with --http: the base of confirmation links, as users reach this server (e.g. https://mcp.example.com behind a reverse proxy)")
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
 		stateURL   = fs.String("state", "", "where replicas share state: redis://HOST:PORT/DB or rediss://... (password from QUALYS_MCP_STATE_PASSWORD[_FILE]; default: in memory, also QUALYS_MCP_STATE_URL)")
@@ -96,6 +97,9 @@ func run(args []string) error {
 	}
 	if sub == subcmdTools {
 		return listTools(os.Stdout, opts)
+	}
+	if *publicURL != "" && *httpAddr == "" {
+		return &exitError{exitUsage, errors.New("--public-url needs --http")}
 	}
 	limits, err := client.ParseRateLimits(*rateLimits)
 	if err != nil {
@@ -138,7 +142,7 @@ func run(args []string) error {
 	}
 	if *httpAddr != "" {
 		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
-			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins),
+			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins), PublicURL: *publicURL,
 			MaxSessions: *maxSess, SessionIdle: *sessIdle, MaxConns: *maxConns}, nil)
 	}
 	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)

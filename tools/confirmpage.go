@@ -31,6 +31,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mark3labs/mcp-go/server"
+
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
@@ -66,8 +68,9 @@ type approval struct {
 	URL     string          `json:"url"`
 	Exp     int64           `json:"exp"` // unix seconds: decide (then use) before
 	Status  string          `json:"status"`
-	Why     string          `json:"why,omitempty"`    // why it was cancelled, when not on the page
-	ByArgs  bool            `json:"byArgs,omitempty"` // a later call with the same arguments finds it
+	Why     string          `json:"why,omitempty"`     // why it was cancelled, when not on the page
+	ByArgs  bool            `json:"byArgs,omitempty"`  // a later call with the same arguments finds it
+	Session string          `json:"session,omitempty"` // the MCP session that asked, when there is one (callSession)
 }
 
 func (a *approval) expired(now time.Time) bool {
@@ -81,6 +84,9 @@ type pages struct {
 	now     func() time.Time
 	log     *slog.Logger
 	allowed []string // browser origins allowed besides loopback and the page's own
+	public  string   // --public-url: the base of every link, when set
+	origin  string   // the public URL's origin, taken as the page's own
+	noSess  bool     // --stateless: calls carry no session to bind an approval to
 
 	mu        sync.Mutex
 	srv       *http.Server // the stdio mode's loopback listener, while it runs
@@ -113,7 +119,11 @@ func pageBase(ctx context.Context, r *http.Request) context.Context {
 
 // mount serves the pages on an --http listener.
 func (p *pages) mount(mux *http.ServeMux, o HTTPOptions) {
-	p.allowed = o.AllowedOrigins
+	p.allowed, p.noSess = o.AllowedOrigins, o.Stateless
+	if o.PublicURL != "" {
+		u, _ := url.Parse(o.PublicURL) // checked by ServeHTTP
+		p.public, p.origin = strings.TrimRight(o.PublicURL, "/"), u.Scheme+"://"+u.Host
+	}
 	mux.Handle(ConfirmPath, p)
 	if o.Stateless && !p.store.Shared() {
 		p.log.Warn("--stateless: page confirmations (--confirm-fallback url and URL-mode elicitation) are kept by this replica only; " +
@@ -121,9 +131,44 @@ func (p *pages) mount(mux *http.ServeMux, o HTTPOptions) {
 	}
 }
 
-// linkBase is where the page of a new approval is: the --http host the
-// call came through, or the loopback listener (started now if needed).
+// checkPublicURL checks --public-url: an absolute http(s) URL without
+// query or fragment (a path is kept: a proxy may serve us under one).
+// Plain http off loopback is allowed, with a warning.
+func checkPublicURL(raw string, log *slog.Logger) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--public-url: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.Opaque != "":
+		return fmt.Errorf("--public-url %q: want an absolute http:// or https:// URL", raw)
+	case u.User != nil, u.RawQuery != "", u.ForceQuery, u.Fragment != "", strings.Contains(raw, "#"):
+		return fmt.Errorf("--public-url %q: no user, query or fragment", raw)
+	case u.Scheme == "http" && !client.IsLoopback(u.Hostname()):
+		log.Warn("--public-url is plain http off loopback: confirmation links and the page's CSRF token travel unencrypted", "url", raw)
+	}
+	return nil
+}
+
+// callSession is the MCP session a call belongs to, which an approval is
+// bound to: the stateful --http session, or "stdio". Stateless --http and
+// 2026-07-28 clients have none ("").
+func (p *pages) callSession(ctx context.Context) string {
+	if p.noSess {
+		return "" // the header is the client's word: nothing validates it
+	}
+	if s := server.ClientSessionFromContext(ctx); s != nil {
+		return s.SessionID()
+	}
+	return ""
+}
+
+// linkBase is where the page of a new approval is: --public-url, the
+// --http host the call came through, or the loopback listener (started
+// now if needed).
 func (p *pages) linkBase(ctx context.Context) (string, error) {
+	if p.public != "" {
+		return p.public, nil
+	}
 	if b, ok := ctx.Value(pageBaseKey{}).(string); ok {
 		return b, nil
 	}
@@ -185,7 +230,7 @@ func (p *pages) create(ctx context.Context, t *Tool, c *Ctx, pv *Preview, fp str
 	details, _ := json.Marshal(pv.Details)
 	a := &approval{ID: randomID(), CSRF: randomID(), Tool: t.Name, Title: t.Title(), Args: hashArgs(t.Name, c.Args), FP: fp,
 		Summary: pv.Summary, Details: details, Shown: shownArgs(c.Args), Undo: undoNote(t),
-		Exp: p.now().Add(p.ttl).Unix(), Status: pagePending, ByArgs: byArgs}
+		Exp: p.now().Add(p.ttl).Unix(), Status: pagePending, ByArgs: byArgs, Session: p.callSession(ctx)}
 	a.URL = base + ConfirmPath + a.ID
 	if err := p.put(ctx, a); err != nil {
 		return nil, fmt.Errorf("refused: the confirmation could not be recorded, so nothing was changed: %w", err)
@@ -196,31 +241,37 @@ func (p *pages) create(ctx context.Context, t *Tool, c *Ctx, pv *Preview, fp str
 	return a, nil
 }
 
-// link lets a later call with the same arguments find the approval, for
-// as long as it lives.
+// forKey is where a later call of the same session with the same
+// arguments finds an approval.
+func forKey(args, session string) string { return "approval-for:" + args + "@" + session }
+
+// link lets a later call of the same session with the same arguments find
+// the approval, for as long as it lives.
 func (p *pages) link(ctx context.Context, a *approval) error {
 	if !a.ByArgs {
 		return nil
 	}
-	return p.store.Put(ctx, "approval-for:"+a.Args, []byte(a.ID), time.Until(time.Unix(a.Exp, 0))+approvalGrace)
+	return p.store.Put(ctx, forKey(a.Args, a.Session), []byte(a.ID), time.Until(time.Unix(a.Exp, 0))+approvalGrace)
 }
 
-// forArgs finds the approval an earlier call with the same arguments made.
+// forArgs finds the approval an earlier call of this session with the
+// same arguments made.
 func (p *pages) forArgs(ctx context.Context, args string) (*approval, error) {
-	id, ok, err := p.store.Get(ctx, "approval-for:"+args)
+	key := forKey(args, p.callSession(ctx))
+	id, ok, err := p.store.Get(ctx, key)
 	if err != nil || !ok {
 		return nil, err
 	}
 	a, err := p.get(ctx, string(id))
 	if a == nil && err == nil {
-		p.store.Delete(ctx, "approval-for:"+args)
+		p.store.Delete(ctx, key)
 	}
 	return a, err
 }
 
 // forget drops the arguments' link to an approval that is settled.
 func (p *pages) forget(ctx context.Context, a *approval) {
-	p.store.Delete(ctx, "approval-for:"+a.Args)
+	p.store.Delete(ctx, forKey(a.Args, a.Session))
 }
 
 // decide records a decision once: the page's POST, or the guard's cancel
@@ -395,6 +446,9 @@ func (p *pages) originOK(origin, host string) bool {
 // sameOrigin: the origin is the page's own (or one --allowed-origins
 // names, for a proxy that rewrites the Host); another loopback page is not.
 func (p *pages) sameOrigin(origin, host string) bool {
+	if p.origin != "" && strings.EqualFold(origin, p.origin) {
+		return true // --public-url: the page's own, whatever Host the proxy sends
+	}
 	if u, err := url.Parse(origin); origin == "" || err != nil || !strings.EqualFold(u.Host, host) {
 		return slices.ContainsFunc(p.allowed, func(a string) bool { return origin != "" && strings.EqualFold(strings.TrimRight(a, "/"), origin) })
 	}

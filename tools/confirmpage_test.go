@@ -410,3 +410,74 @@ func TestGuardPageWaitsWithProgress(t *testing.T) {
 		})
 	}
 }
+
+// Behind a reverse proxy (--public-url) every link starts with the public
+// URL, and the page takes a POST whose Origin is that URL's, whatever Host
+// the proxy forwards; another origin is still refused. A bad --public-url
+// stops the server at start-up.
+func TestConfirmPagePublicURL(t *testing.T) {
+	const public = "https://mcp.example.com/qualys"
+	e := NewEnv(t, EnvOptions{HTTP: true, Flags: []string{"--public-url", public + "/"}})
+	args := map[string]any{"sensorProfileId": north}
+	link := pageLink(t, e.OK("delete_sensor_profile", args))
+	if !strings.HasPrefix(link, public+"/confirm/") {
+		t.Fatalf("link %s does not start with %s", link, public)
+	}
+	// what the proxy does: public path → this listener
+	local := strings.TrimSuffix(e.Endpoint, "/mcp") + strings.TrimPrefix(link, public)
+	_, body, csrf := getPage(t, local)
+	if csrf == "" {
+		t.Fatalf("no form: %s", body)
+	}
+	for _, bad := range []string{"https://evil.example", "http://mcp.example.com", "https://mcp.example.com.evil.example", ""} {
+		if code := postPage(t, local, bad, csrf, "confirm"); code != http.StatusForbidden {
+			t.Fatalf("POST with Origin %q: %d, want 403", bad, code)
+		}
+	}
+	if code := postPage(t, local, "https://mcp.example.com", "", "confirm"); code != http.StatusForbidden {
+		t.Fatalf("POST from the public origin without the CSRF token: %d", code)
+	}
+	if e.SB.Count("DELETE", "") != 0 {
+		t.Fatal("a refused POST deleted")
+	}
+	if code := postPage(t, local, "https://mcp.example.com", csrf, "confirm"); code != http.StatusOK {
+		t.Fatalf("POST from the public origin: %d", code)
+	}
+	if res := e.OK("delete_sensor_profile", args); res["deleted"] != true || profileExists(e, north) || e.SB.Count("DELETE", "") != 1 {
+		t.Fatalf("confirmed call: %v", res)
+	}
+
+	for _, bad := range []string{"mcp.example.com", "ftp://mcp.example.com", "https://mcp.example.com/?a=1", "https://mcp.example.com/#x", "https://u:p@mcp.example.com"} {
+		cmd := exec.Command(binary, "--http", "127.0.0.1:0", "--public-url", bad)
+		cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+e.URL, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--public-url") {
+			t.Fatalf("--public-url %q: %v %s", bad, err, out)
+		}
+	}
+	warned := NewEnv(t, EnvOptions{HTTP: true, Flags: []string{"--public-url", "http://mcp.example.com"}})
+	if !strings.Contains(warned.Stderr.String(), "plain http off loopback") {
+		t.Fatalf("no warning for plain http: %s", warned.Stderr.String())
+	}
+}
+
+// On a shared stateful --http server an approval belongs to the session
+// that asked: another session sending the same arguments gets its own
+// preview and link and deletes nothing; the asking session's call then
+// runs once.
+func TestGuardPageBoundToSession(t *testing.T) {
+	a := NewEnv(t, EnvOptions{HTTP: true, Protocol: "2025-11-25"})
+	b := Dial(t, a.Endpoint, EnvOptions{Sandbox: a.SB, Protocol: "2025-11-25"})
+	if a.S.ID() == "" || a.S.ID() == b.S.ID() {
+		t.Fatalf("session IDs %q and %q", a.S.ID(), b.S.ID())
+	}
+	args := map[string]any{"sensorProfileId": north}
+	link := pageLink(t, a.OK("delete_sensor_profile", args))
+	decideOnPage(t, link, "confirm")
+	if other := pageLink(t, b.OK("delete_sensor_profile", args)); other == link || !profileExists(a, north) || a.SB.Count("DELETE", "") != 0 {
+		t.Fatalf("another session used the approval (its link %s, the approval's %s)", other, link)
+	}
+	if res := a.OK("delete_sensor_profile", args); res["deleted"] != true || profileExists(a, north) || a.SB.Count("DELETE", "") != 1 {
+		t.Fatalf("the asking session's call: %v", res)
+	}
+}

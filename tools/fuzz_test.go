@@ -44,7 +44,7 @@ func FuzzGuardOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, forged string, flip []byte) {
 		g, _ := newGuard(KeysFromEnv("fuzz-key"), FallbackToken, false, nil)
 		args := hashArgs("delete_sensors", map[string]any{"filter": "x"})
-		if _, err := g.open(context.Background(), forged, "token", "delete_sensors", args); err == nil {
+		if _, err := g.open(context.Background(), forged, "token", "delete_sensors", args, ""); err == nil {
 			t.Fatalf("a forged token opened: %q", forged)
 		}
 		good := g.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "f"})
@@ -60,7 +60,7 @@ func FuzzGuardOpen(f *testing.F) {
 			return
 		}
 		mangled := base64.RawURLEncoding.EncodeToString(raw)
-		if _, err := g.open(context.Background(), mangled, "token", "delete_sensors", args); err == nil && mangled != good {
+		if _, err := g.open(context.Background(), mangled, "token", "delete_sensors", args, ""); err == nil && mangled != good {
 			t.Fatalf("an altered token opened")
 		}
 	})

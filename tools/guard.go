@@ -59,6 +59,7 @@ type sealed struct {
 	Exp   int64  `json:"e"`
 	Nonce string `json:"n"`
 	Page  string `json:"i,omitempty"` // URL-mode elicitation: the approval the page decides
+	Sess  string `json:"s,omitempty"` // the MCP session that asked (pages.callSession), when there is one
 }
 
 // KeysFromEnv reads QUALYS_MCP_STATE_KEY: one key, or several separated by
@@ -119,7 +120,7 @@ var errBadToken = errors.New("the confirmation is not valid")
 
 // open checks a sealed state against the call it comes back with, and
 // spends it.
-func (g *guard) open(ctx context.Context, tok, kind, tool, args string) (sealed, error) {
+func (g *guard) open(ctx context.Context, tok, kind, tool, args, sess string) (sealed, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != tok {
 		return sealed{}, errBadToken
@@ -143,6 +144,8 @@ func (g *guard) open(ctx context.Context, tok, kind, tool, args string) (sealed,
 		return s, fmt.Errorf("%w: it was issued for another tool", errBadToken)
 	case s.Args != args:
 		return s, fmt.Errorf("%w: the arguments differ from the ones the user confirmed", errBadToken)
+	case s.Sess != sess:
+		return s, fmt.Errorf("%w: it was issued to another MCP session", errBadToken)
 	case g.now().Unix() > s.Exp:
 		return s, fmt.Errorf("%w: it expired (confirmations last %s)", errBadToken, g.ttl)
 	}
@@ -235,7 +238,7 @@ func cancelled(message string) map[string]any {
 // confirmed runs the tool behind the guard.
 func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Tool, c *Ctx, in any, token string) (any, *mcp.CallToolResult, error) {
 	g := f.guard
-	args := hashArgs(t.Name, c.Args)
+	args, sess := hashArgs(t.Name, c.Args), f.pages.callSession(ctx)
 	execute := func(fp string) (any, *mcp.CallToolResult, error) {
 		again, err := t.preview(ctx, c, in)
 		if err != nil {
@@ -249,7 +252,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 	}
 
 	if req.Params.RequestState != "" || len(req.Params.InputResponses) > 0 {
-		st, err := g.open(ctx, req.Params.RequestState, "elicit", t.Name, args)
+		st, err := g.open(ctx, req.Params.RequestState, "elicit", t.Name, args, sess)
 		if err != nil {
 			f.audit(t, c, "guard", "refused", err.Error())
 			return nil, nil, err
@@ -299,7 +302,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 			f.audit(t, c, "guard", "token refused", "the server does not take tokens (--confirm-fallback "+string(g.fallback)+")")
 			return nil, nil, fmt.Errorf("refused: this server does not take confirmation_token (it runs with --confirm-fallback=%s): only the user can confirm. Nothing was changed; call again without confirmation_token", g.fallback)
 		}
-		st, err := g.open(ctx, token, "token", t.Name, args)
+		st, err := g.open(ctx, token, "token", t.Name, args, sess)
 		if err != nil {
 			f.audit(t, c, "guard", "token refused", err.Error())
 			if errors.Is(err, state.ErrUnavailable) {
@@ -331,7 +334,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 	switch {
 	case mode == "form":
 		f.audit(t, c, "guard", "preview shown", "form")
-		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp})
+		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp, Sess: sess})
 		return nil, server.NewInputRequestBuilder(state).Elicit(confirmKey, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
 			Message: f.secrets.Redact(confirmMessage(t, p.Summary, shownArgs(c.Args), undoNote(t), "Proceed?"), secretValues(c.Args)...), // last
@@ -349,7 +352,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 			return nil, nil, err
 		}
 		f.audit(t, c, "guard", "preview shown", "url elicitation")
-		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp, Page: a.ID})
+		state := g.seal(sealed{Kind: "elicit", Tool: t.Name, Args: args, FP: fp, Page: a.ID, Sess: sess})
 		return nil, server.NewInputRequestBuilder(state).Elicit(confirmKey, mcp.ElicitationParams{
 			Mode:          mcp.ElicitationModeURL,
 			Message:       f.secrets.Redact(confirmMessage(t, p.Summary, a.Shown, a.Undo, "Open the confirmation page to confirm or cancel."), secretValues(c.Args)...),
@@ -360,7 +363,7 @@ func (f *factory) confirmed(ctx context.Context, req mcp.CallToolRequest, t *Too
 		f.audit(t, c, "guard", "refused", "no elicitation, fallback deny")
 		return nil, nil, fmt.Errorf("refused: this client cannot ask the user to confirm, and the server runs with --confirm-fallback=deny. Nothing was changed. What it would do: %s", p.Summary)
 	case g.fallback == FallbackToken:
-		tok := g.seal(sealed{Kind: "token", Tool: t.Name, Args: args, FP: fp})
+		tok := g.seal(sealed{Kind: "token", Tool: t.Name, Args: args, FP: fp, Sess: sess})
 		f.audit(t, c, "guard", "token issued", "")
 		return map[string]any{
 			"confirmationRequired": true,
@@ -408,6 +411,9 @@ func (f *factory) pageAnswer(ctx context.Context, t *Tool, c *Ctx, a *approval, 
 // call once; anything else runs nothing.
 func (f *factory) settle(ctx context.Context, t *Tool, c *Ctx, a *approval, execute func(string) (any, *mcp.CallToolResult, error)) (any, *mcp.CallToolResult, error) {
 	switch {
+	case a.Session != f.pages.callSession(ctx): // not ours to spend, nor to forget
+		f.audit(t, c, "guard", "refused", "the confirmation belongs to another session")
+		return nil, nil, errors.New("refused: this confirmation was asked for by another MCP session; nothing was changed. Call again for a new preview")
 	case a.expired(f.guard.now()):
 		f.pages.forget(ctx, a)
 		f.audit(t, c, "guard", "refused", "the page expired")

@@ -44,6 +44,10 @@ type HTTPOptions struct {
 	// that again).
 	RatePerSecond  float64
 	AllowedOrigins []string // besides loopback origins
+	// PublicURL, when set, is the base of every confirmation link (the
+	// address users reach through a reverse proxy, e.g.
+	// https://mcp.example.com); its origin is the page's own.
+	PublicURL string
 
 	MaxSessions int           // live sessions (stateful); 0 means DefaultMaxSessions
 	SessionIdle time.Duration // a session without a request this long ends; 0 means DefaultSessionIdle
@@ -130,6 +134,11 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	}
 	if !client.IsLoopback(host) && o.Token == "" {
 		return errors.New("--http on a non-loopback address needs a bearer token: set QUALYS_MCP_HTTP_TOKEN")
+	}
+	if o.PublicURL != "" {
+		if err := checkPublicURL(o.PublicURL, s.f.log); err != nil {
+			return err
+		}
 	}
 	o.defaults()
 	s.f.secrets.Add(o.Token)
