@@ -286,7 +286,7 @@ func listPaged(ctx context.Context, c *Ctx, path string, lp schemas.ListParams, 
 	if err != nil {
 		return nil, err
 	}
-	if r.Note != "" { // toList's note: the next page is past the cap
+	if r.Note != "" && r.NextPage == 0 { // toList's note: the next page is past the cap
 		r.Note = "Page-number paging stops at 10,000 records: " + beyond + "."
 	}
 	return r, nil

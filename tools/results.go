@@ -19,9 +19,13 @@ type ListResult struct {
 	PageNumber int              `json:"pageNumber,omitempty"`
 	PageSize   int              `json:"pageSize,omitempty"`
 	NextPage   int              `json:"nextPage,omitempty"`
-	Cursor     string           `json:"cursor,omitempty"`
-	Truncated  bool             `json:"truncated,omitempty"`
-	Note       string           `json:"note,omitempty"`
+	// The next page's size and its items already shown here, when the
+	// next page cannot keep this one's size (the 10,000-record cap).
+	NextPageSize  int    `json:"nextPageSize,omitempty"`
+	NextPageShown int    `json:"nextPageShown,omitempty"`
+	Cursor        string `json:"cursor,omitempty"`
+	Truncated     bool   `json:"truncated,omitempty"`
+	Note          string `json:"note,omitempty"`
 }
 
 // View is a resource's compact projection: the fields shown by default,
@@ -246,12 +250,26 @@ func toList(env schemas.List[rawItem], view View, fields []string, page, size in
 	case env.Count == nil && len(env.Data) >= size:
 		r.NextPage = page + 1
 	}
-	if r.NextPage > 0 && r.NextPage*size > 10000 {
-		r.NextPage = 0
-		r.Note = "Page-number paging stops at 10,000 records; narrow the filter, or use the _with_details list tool, which pages with a cursor."
+	if r.NextPage > 0 && r.NextPage*size > pageCap {
+		// A page of this size would pass the cap: a smaller one may
+		// still reach the records before it.
+		var ok bool
+		r.NextPage, r.NextPageSize, r.NextPageShown, ok = nextPage(page*size, size)
+		if ok {
+			r.Note = fmt.Sprintf("Continue with pageNumber=%d and pageSize=%d: a page of this size would pass the 10,000-record cap.", r.NextPage, r.NextPageSize)
+			if r.NextPageShown > 0 {
+				r.Note += fmt.Sprintf(" Its first %d items are the last shown here.", r.NextPageShown)
+			}
+		} else {
+			r.Note = "Page-number paging stops at 10,000 records; narrow the filter, or use the _with_details list tool, which pages with a cursor."
+		}
 	}
 	return r
 }
+
+// pageCap is how far page-number paging reaches: pageNumber × pageSize
+// may be at most 10,000.
+const pageCap = 10000
 
 // fitBudget cuts an over-budget result at a record boundary and says how
 // to continue; it never returns invalid JSON or cuts silently.
@@ -295,30 +313,50 @@ func resumeFrom(lr map[string]json.RawMessage) resume {
 }
 
 // pageAt is the page-number paging that continues at record offset (0
-// based), with a page size of at most want: one that divides the offset if
-// one above want/2 does; else want, and that page starts with records
-// already shown (nextPageShown says how many).
+// based), with a page size of at most want, as nextPage picks it.
 func pageAt(offset, want int) (map[string]any, string) {
-	want = max(want, 1)
-	size := want
-	for size > want/2 && offset%size != 0 {
-		size--
+	page, size, shown, ok := nextPage(offset, want)
+	if !ok {
+		return map[string]any{"nextPage": nil, "nextPageSize": nil, "nextPageShown": nil}, "The rest is past the 10,000 records page-number paging reaches: narrow the filter, or use the _with_details list tool, which pages with a cursor."
 	}
-	if offset%size != 0 {
-		size = want
-	}
-	page := offset/size + 1
-	shown := offset - (page-1)*size
-	if page*size > 10000 {
-		return map[string]any{"nextPage": nil}, "The rest is past the 10,000 records page-number paging reaches: narrow the filter, or use the _with_details list tool, which pages with a cursor."
-	}
-	set := map[string]any{"nextPage": page, "nextPageSize": size}
+	set := map[string]any{"nextPage": page, "nextPageSize": size, "nextPageShown": nil}
 	how := fmt.Sprintf("Continue with pageNumber=%d and pageSize=%d (same filter and sort).", page, size)
 	if shown > 0 {
 		set["nextPageShown"] = shown
 		how += fmt.Sprintf(" Its first %d items are the last shown here.", shown)
 	}
 	return set, how
+}
+
+// nextPage is the page that continues at record offset (0 based), of at
+// most want records and within the cap (page × size ≤ 10,000): shown
+// says how many of its first records come before offset. Near the cap,
+// one page that ends at it, if one of at most want records does; else
+// the room left bounds the size, which divides the offset if one above
+// half of it does, so that the page starts at offset. False when offset
+// is past the cap.
+func nextPage(offset, want int) (page, size, shown int, ok bool) {
+	room := pageCap - offset
+	if room <= 0 {
+		return 0, 0, 0, false
+	}
+	want = max(want, 1)
+	for size = room; size <= want; size++ {
+		if pageCap%size == 0 {
+			page = pageCap / size
+			return page, size, offset - (page-1)*size, true
+		}
+	}
+	want = min(want, room)
+	size = want
+	for size > want/2 && offset%size != 0 {
+		size--
+	}
+	if offset%size != 0 {
+		size = want
+	}
+	page = offset/size + 1
+	return page, size, offset - (page-1)*size, true
 }
 
 // cutItems keeps as many whole items as fit the budget, marks the result
