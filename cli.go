@@ -22,6 +22,10 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // Exit codes of the command line.
@@ -118,11 +122,11 @@ Flags:
 // listTools prints the tools the flags offer, one line each. It needs no
 // credentials.
 func listTools(w io.Writer, o tools.Options) error {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		return err
 	}
-	chosen, err := tools.Select(all, o)
+	chosen, err := toolsets.Select(all, o.ReadOnly, o.Toolsets, o.Tools)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -197,19 +201,19 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 	case err != nil:
 		return fmt.Errorf("%s: %w", name, err)
 	case res.IsError:
-		return &exitError{exitFailed, errors.New(srv.Redact(tools.ResultText(res)))}
+		return &exitError{exitFailed, errors.New(srv.Redact(extras.ResultText(res)))}
 	}
-	fmt.Fprintln(term.out, srv.Redact(indent(tools.ResultText(res)))) // last: indenting re-encodes the text
+	fmt.Fprintln(term.out, srv.Redact(indent(extras.ResultText(res)))) // last: indenting re-encodes the text
 	return nil
 }
 
 // offered refuses a tool the flags do not offer, saying why.
 func offered(srv *tools.Server, name string) error {
-	if slices.ContainsFunc(srv.Tools, func(t tools.Tool) bool { return t.Name == name }) {
+	if slices.ContainsFunc(srv.Tools, func(t tool.Tool) bool { return t.Name == name }) {
 		return nil
 	}
-	all, _ := tools.All()
-	if slices.ContainsFunc(all, func(t tools.Tool) bool { return t.Name == name }) {
+	all, _ := toolsets.All()
+	if slices.ContainsFunc(all, func(t tool.Tool) bool { return t.Name == name }) {
 		return exitWith(exitUsage, "tool %s is not offered with these flags (--read-only, --toolsets, --tools)", name)
 	}
 	return exitWith(exitUsage, "unknown tool %q; `qualys-cs-mcp tools` lists them", name)
@@ -240,7 +244,7 @@ type confirmer struct {
 }
 
 func (c *confirmer) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	fmt.Fprintln(c.term.err, c.redact(tools.Printable(req.Params.Message))) // its values are quoted; nothing else can act on the terminal; redacted last
+	fmt.Fprintln(c.term.err, c.redact(shape.Printable(req.Params.Message))) // its values are quoted; nothing else can act on the terminal; redacted last
 	decline := func(why string) (*mcp.ElicitationResult, error) {
 		c.declined = why
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil

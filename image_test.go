@@ -19,7 +19,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // imageTar reads the files of an image tarball (docker save layout).
@@ -152,8 +152,8 @@ func TestImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := tools.All()
-	def, _ := tools.Select(all, tools.Options{Toolsets: strings.Split(tools.DefaultToolsets, ",")})
+	all, _ := toolsets.All()
+	def, _ := toolsets.Select(all, false, strings.Split(toolsets.DefaultToolsets, ","), nil)
 	if len(res.Tools) != len(def) {
 		t.Fatalf("tools/list from the image: %d tools, want %d", len(res.Tools), len(def))
 	}

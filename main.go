@@ -17,6 +17,9 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 var version = "0.1.0"
@@ -42,20 +45,20 @@ func run(args []string) error {
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
 		stateless  = fs.Bool("stateless", false, "with --http: stateless mode, for load-balanced replicas")
 		readOnly   = fs.Bool("read-only", false, "offer only read tools")
-		toolsets   = fs.String("toolsets", tools.DefaultToolsets, "comma-separated toolsets to offer, or all")
+		setNames   = fs.String("toolsets", toolsets.DefaultToolsets, "comma-separated toolsets to offer, or all")
 		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
 		dynamic    = fs.Bool("dynamic-toolsets", false, "list only list_toolsets, get_toolset_tools and enable_toolset at first; the assistant enables toolsets as it needs them (--toolsets defaults to all)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
 		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
-		confirmTTL = fs.Duration("confirm-ttl", tools.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
+		confirmTTL = fs.Duration("confirm-ttl", consent.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
 		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
 		timeout    = fs.Duration("timeout", 60*time.Second, "timeout of one request to Qualys")
-		httpRate   = fs.Float64("http-rate", tools.DefaultRate, "with --http: requests per second allowed per session (burst twice that); per client address, for requests no session carries, four times that")
-		maxSess    = fs.Int("max-sessions", tools.DefaultMaxSessions, "with --http: live sessions at most; past that initialize answers 503")
-		sessIdle   = fs.Duration("session-idle", tools.DefaultSessionIdle, "with --http: a session without a request for this long ends")
-		maxConns   = fs.Int("max-conns", tools.DefaultMaxConns, "with --http: open connections at most (past that the longest idle one is closed)")
+		httpRate   = fs.Float64("http-rate", service.DefaultRate, "with --http: requests per second allowed per session (burst twice that); per client address, for requests no session carries, four times that")
+		maxSess    = fs.Int("max-sessions", service.DefaultMaxSessions, "with --http: live sessions at most; past that initialize answers 503")
+		sessIdle   = fs.Duration("session-idle", service.DefaultSessionIdle, "with --http: a session without a request for this long ends")
+		maxConns   = fs.Int("max-conns", service.DefaultMaxConns, "with --http: open connections at most (past that the longest idle one is closed)")
 		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
 		publicURL  = fs.String("public-url", "", "with --http: the base of confirmation links, as users reach this server (e.g. https://mcp.example.com behind a reverse proxy)")
 		showVer    = fs.Bool("version", false, "print the version and exit")
@@ -63,7 +66,7 @@ func run(args []string) error {
 		stateURL   = fs.String("state", "", "where replicas share state: redis://HOST:PORT/DB or rediss://... (password from QUALYS_MCP_STATE_PASSWORD[_FILE]; default: in memory, also QUALYS_MCP_STATE_URL)")
 		rateLimits = fs.String("rate-limits", "", "requests per 60 s per endpoint class, for subscriptions whose limits differ: class=N,... (classes: bulk-list 120, inventory 5000, other 1000)")
 	)
-	go tools.All() // build the catalogue's schemas while the rest starts up
+	go toolsets.All() // build the catalogue's schemas while the rest starts up
 	sub, pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -87,12 +90,12 @@ func run(args []string) error {
 	defer stop()
 
 	if *dynamic && !flagGiven(fs, "toolsets") {
-		*toolsets = "all" // on demand, every toolset may be enabled
+		*setNames = "all" // on demand, every toolset may be enabled
 	}
 	opts := tools.Options{
-		Version: version, ReadOnly: *readOnly, Toolsets: split(*toolsets), Tools: split(*toolNames),
+		Version: version, ReadOnly: *readOnly, Toolsets: split(*setNames), Tools: split(*toolNames),
 		DynamicToolsets: *dynamic && sub == "", // tools and call work on the tools themselves
-		NoConfirm:       *noConfirm, Fallback: tools.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: tools.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		NoConfirm:       *noConfirm, Fallback: consent.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: consent.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog, Secrets: secrets,
 	}
 	if sub == subcmdTools {
@@ -129,7 +132,7 @@ func run(args []string) error {
 	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
-	} else if *fallback == string(tools.FallbackToken) {
+	} else if *fallback == string(consent.FallbackToken) {
 		logger.Warn("--confirm-fallback token: for clients that cannot ask the user, the model confirms destructive tools by itself with the token; no human is needed")
 	}
 	srv, err := tools.NewServer(client.New(cfg), opts)
@@ -141,7 +144,7 @@ func run(args []string) error {
 		return callTool(ctx, srv, pos, *yes, stdio())
 	}
 	if *httpAddr != "" {
-		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
+		return srv.ServeHTTP(ctx, service.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
 			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins), PublicURL: *publicURL,
 			MaxSessions: *maxSess, SessionIdle: *sessIdle, MaxConns: *maxConns}, nil)
 	}

@@ -4,18 +4,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // With no --toolsets the binary offers the everyday toolsets, and `all`
 // still offers every tool.
 func TestDefaultToolsets(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
 	sets := map[string]bool{}
-	for _, s := range strings.Split(tools.DefaultToolsets, ",") {
+	for _, s := range strings.Split(toolsets.DefaultToolsets, ",") {
 		sets[s] = true
 	}
 	var want []string
@@ -25,7 +25,7 @@ func TestDefaultToolsets(t *testing.T) {
 		}
 	}
 	if len(want) == 0 || len(want) == len(all) {
-		t.Fatalf("the default toolsets %q offer %d of %d tools", tools.DefaultToolsets, len(want), len(all))
+		t.Fatalf("the default toolsets %q offer %d of %d tools", toolsets.DefaultToolsets, len(want), len(all))
 	}
 	listed := func(args ...string) []string {
 		r := runBin(t, "", nil, append([]string{"tools"}, args...)...)

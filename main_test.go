@@ -24,6 +24,8 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 var binary string
@@ -103,7 +105,7 @@ func ownSandbox(t *testing.T) (*sandbox.Server, []string) {
 }
 
 func TestCLIToolsNeedsNoCredentials(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func TestCLIToolsNeedsNoCredentials(t *testing.T) {
 	if len(lines) != len(all)+1 || !strings.HasPrefix(lines[0], "TOOL") {
 		t.Fatalf("want a header and %d tools, got %d lines:\n%s", len(all), len(lines), r.out)
 	}
-	tierWord := map[tools.Tier]string{tools.Read: "read", tools.Write: "write", tools.Destructive: "destructive"}
+	tierWord := map[tool.Tier]string{tool.Read: "read", tool.Write: "write", tool.Destructive: "destructive"}
 	for i, tl := range all {
 		f := strings.Fields(lines[i+1])
 		if len(f) < 4 || f[0] != tl.Name || f[1] != tierWord[tl.Tier] || f[2] != tl.Toolset {

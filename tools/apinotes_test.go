@@ -54,7 +54,7 @@ func TestEveryArgumentAsTheDocumentsAllow(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
 	for _, tl := range allTools(t) {
 		var schema map[string]any
-		json.Unmarshal(tl.ValidationSchema(), &schema)
+		json.Unmarshal(validationSchema(t, tl), &schema)
 		args := valid(schema).(map[string]any)
 		for _, name := range sortedKeys(schema["properties"].(map[string]any)) {
 			p := schema["properties"].(map[string]any)[name].(map[string]any)

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // valid builds the smallest valid value for a schema: required properties
@@ -68,14 +69,14 @@ func sortedKeys(m map[string]any) []string {
 // required field, a wrong type, a bad enum value, an unknown field, an
 // over-long string, and a path traversal or QQL injection in an ID.
 func TestBadInputNamesTheFieldAndSendsNothing(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := NewEnv(t, EnvOptions{})
 	for _, tl := range all {
 		var schema map[string]any
-		json.Unmarshal(tl.ValidationSchema(), &schema) // with the limits tools/list leaves out
+		json.Unmarshal(validationSchema(t, tl), &schema) // with the limits tools/list leaves out
 		props := schema["properties"].(map[string]any)
 		base := valid(schema).(map[string]any)
 		type bad struct {
@@ -108,7 +109,7 @@ func TestBadInputNamesTheFieldAndSendsNothing(t *testing.T) {
 			if ml, ok := p["maxLength"].(float64); ok {
 				cases = append(cases, bad{"too long", name, copyWith(name, strings.Repeat("x", int(ml)+1))})
 			}
-			if p["pattern"] == tools.IDPattern() {
+			if p["pattern"] == schemas.IDPattern {
 				cases = append(cases, bad{"traversal", name, copyWith(name, "../../auth")})
 				cases = append(cases, bad{"qql injection", name, copyWith(name, "x` or name:`*")})
 			}

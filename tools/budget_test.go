@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // The default list results against the raw API bodies they come from, on
@@ -160,7 +160,7 @@ func TestBudgetCutContinues(t *testing.T) {
 
 // The tool definitions stay small: each at most 900 bytes.
 func TestInventoryToolDefinitionSizes(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}

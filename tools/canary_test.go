@@ -21,7 +21,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // The canaries the test sends (the Qualys password is the harness's).
@@ -221,7 +222,7 @@ func canaryCalls() []canaryCall {
 // TestCanaryTableCoversTheCatalogue fails when a tool has no canary call
 // (or a canary call names no tool).
 func TestCanaryTableCoversTheCatalogue(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,11 +296,11 @@ func (c canaries) find(where, text string, allowActivation bool) []leak {
 }
 
 func TestSecretsCanary(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tier := map[string]tools.Tier{}
+	tier := map[string]tool.Tier{}
 	for _, tl := range all {
 		tier[tl.Name] = tl.Tier
 	}
@@ -339,7 +340,7 @@ func TestSecretsCanary(t *testing.T) {
 				res := e.Call(c.tool, args)
 				text := Text(res)
 				reveal := c.tool == "get_activation_keys" && args["reveal"] == true
-				if tier[c.tool] == tools.Destructive || reveal {
+				if tier[c.tool] == tool.Destructive || reveal {
 					guarded++
 				}
 				if m := mustObject(text); !res.IsError && m["confirmation_token"] != nil {
@@ -351,7 +352,7 @@ func TestSecretsCanary(t *testing.T) {
 					tokens++
 					res = e.Call(c.tool, with(args, "confirmation_token", m["confirmation_token"]))
 					text = Text(res)
-				} else if mode.elicit == NoElicitation && (tier[c.tool] == tools.Destructive || reveal) {
+				} else if mode.elicit == NoElicitation && (tier[c.tool] == tool.Destructive || reveal) {
 					t.Fatalf("%s: no confirmation token without elicitation: %s", where, text)
 				}
 				if res.IsError != c.fail {

@@ -1,12 +1,15 @@
 package tools_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // catalogue reads the tool table of ../shared/qualys-cs-api.md (a copy is
@@ -39,7 +42,7 @@ func TestToolsMatchCatalogue(t *testing.T) {
 	if len(want) != 64 {
 		t.Fatalf("catalogue rows: %d", len(want))
 	}
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestToolsMatchCatalogue(t *testing.T) {
 		if tl.Toolset != w[0] || tl.Tier.String() != w[1] {
 			t.Errorf("%s: toolset/tier %s/%s, catalogue says %s/%s", tl.Name, tl.Toolset, tl.Tier, w[0], w[1])
 		}
-		if (tl.Tier == tools.Destructive) != tl.Guarded() && tl.Name != "get_activation_keys" {
+		if (tl.Tier == tool.Destructive) != tl.Guarded() && tl.Name != "get_activation_keys" {
 			t.Errorf("%s: destructive tools, and only they, are guarded", tl.Name)
 		}
 		// The hints say only what the spec's defaults do not (and a
@@ -70,15 +73,15 @@ func TestToolsMatchCatalogue(t *testing.T) {
 		}
 		json.Unmarshal(raw, &def)
 		defaults := map[string]bool{"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true}
-		want := map[string]bool{"readOnlyHint": tl.Tier == tools.Read, "destructiveHint": tl.Tier != tools.Write, "idempotentHint": tl.Tier != tools.Read && tl.Idempotent, "openWorldHint": true}
-		if tl.Tier == tools.Read { // the spec: destructive and idempotent mean nothing when read-only
+		want := map[string]bool{"readOnlyHint": tl.Tier == tool.Read, "destructiveHint": tl.Tier != tool.Write, "idempotentHint": tl.Tier != tool.Read && tl.Idempotent, "openWorldHint": true}
+		if tl.Tier == tool.Read { // the spec: destructive and idempotent mean nothing when read-only
 			want["destructiveHint"], want["idempotentHint"] = true, false
 		}
 		for h, dflt := range defaults {
 			got := dflt
 			if v, ok := def.Annotations[h]; ok {
 				b, isBool := v.(bool)
-				if !isBool || b == dflt && !(h == "destructiveHint" && tl.Tier == tools.Destructive) {
+				if !isBool || b == dflt && !(h == "destructiveHint" && tl.Tier == tool.Destructive) {
 					t.Errorf("%s: %s published as %v, which says nothing the default does not", tl.Name, h, v)
 				}
 				got = b
@@ -87,10 +90,10 @@ func TestToolsMatchCatalogue(t *testing.T) {
 				t.Errorf("%s (tier %s): %s is in effect %v, want %v", tl.Name, tl.Tier, h, got, want[h])
 			}
 		}
-		if len(def.Annotations) != map[tools.Tier]int{tools.Read: 1, tools.Write: 1, tools.Destructive: 1}[tl.Tier]+btoi(tl.Tier != tools.Read && tl.Idempotent) {
+		if len(def.Annotations) != map[tool.Tier]int{tool.Read: 1, tool.Write: 1, tool.Destructive: 1}[tl.Tier]+btoi(tl.Tier != tool.Read && tl.Idempotent) {
 			t.Errorf("%s: annotations %v", tl.Name, def.Annotations)
 		}
-		if tl.Tier == tools.Destructive && def.Annotations["destructiveHint"] != true {
+		if tl.Tier == tool.Destructive && def.Annotations["destructiveHint"] != true {
 			t.Errorf("%s: a destructive tool says destructiveHint true explicitly", tl.Name)
 		}
 		s := string(mustMarshal(def.InputSchema))
@@ -100,7 +103,7 @@ func TestToolsMatchCatalogue(t *testing.T) {
 		if strings.Contains(s, "additionalProperties") || strings.Contains(s, `"pattern":"^[^\\W_]`) {
 			t.Errorf("%s: the published schema carries what only the validator needs: %s", tl.Name, s)
 		}
-		if v := string(tl.ValidationSchema()); !strings.Contains(v, `"additionalProperties":false`) {
+		if v := string(validationSchema(t, tl)); !strings.Contains(v, `"additionalProperties":false`) {
 			t.Errorf("%s: the validation schema refuses no unknown argument: %s", tl.Name, v)
 		}
 		for _, serverSet := range []string{`"createdBy"`, `"updatedBy"`, `"created"`, `"updated"`} {
@@ -129,12 +132,19 @@ func mustMarshal(v any) []byte {
 }
 
 func TestEverySchemaCompiles(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tl := range all {
-		if err := tl.CompileSchema(); err != nil {
+		doc, err := jsv.UnmarshalJSON(bytes.NewReader(validationSchema(t, tl)))
+		if err == nil {
+			c := jsv.NewCompiler()
+			if err = c.AddResource("mem://"+tl.Name, doc); err == nil {
+				_, err = c.Compile("mem://" + tl.Name)
+			}
+		}
+		if err != nil {
 			t.Errorf("%s: %v", tl.Name, err)
 		}
 	}

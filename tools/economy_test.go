@@ -14,6 +14,8 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // What tools/list costs the assistant's context: the bytes of the "tools"
@@ -72,9 +74,9 @@ func toolsArray(t testing.TB, answer []byte) (array []byte, sizes map[string]int
 	return msg.Result.Tools, sizes
 }
 
-func allTools(t *testing.T) []tools.Tool {
+func allTools(t *testing.T) []tool.Tool {
 	t.Helper()
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func allTools(t *testing.T) []tools.Tool {
 func TestToolsListEconomy(t *testing.T) {
 	all := allTools(t)
 	whole, sizes := wireList(t, tools.Options{Toolsets: []string{"all"}})
-	def, _ := wireList(t, tools.Options{Toolsets: strings.Split(tools.DefaultToolsets, ",")})
+	def, _ := wireList(t, tools.Options{Toolsets: strings.Split(toolsets.DefaultToolsets, ",")})
 	if len(sizes) != len(all) {
 		t.Fatalf("tools/list has %d tools, the catalogue %d", len(sizes), len(all))
 	}
@@ -96,7 +98,7 @@ func TestToolsListEconomy(t *testing.T) {
 		s := perSet[tl.Toolset]
 		perSet[tl.Toolset] = [2]int{s[0] + 1, s[1] + sizes[tl.Name]}
 	}
-	for _, set := range tools.Toolsets {
+	for _, set := range toolsets.Sets() {
 		s := perSet[set.Name]
 		t.Logf("%-16s %2d tools %6d bytes", set.Name, s[0], s[1])
 	}
@@ -132,16 +134,16 @@ const (
 
 // toolsetTable renders the README's toolsets: what each costs in
 // tools/list, and which the default --toolsets offers.
-func toolsetTable(t *testing.T, all []tools.Tool) string {
+func toolsetTable(t *testing.T, all []tool.Tool) string {
 	whole, sizes := wireList(t, tools.Options{Toolsets: []string{"all"}})
-	def, defSizes := wireList(t, tools.Options{Toolsets: strings.Split(tools.DefaultToolsets, ",")})
+	def, defSizes := wireList(t, tools.Options{Toolsets: strings.Split(toolsets.DefaultToolsets, ",")})
 	inDefault := map[string]bool{}
-	for _, s := range strings.Split(tools.DefaultToolsets, ",") {
+	for _, s := range strings.Split(toolsets.DefaultToolsets, ",") {
 		inDefault[s] = true
 	}
 	var rest []string
 	var rows strings.Builder
-	for _, set := range tools.Toolsets {
+	for _, set := range toolsets.Sets() {
 		n, bytes := 0, 0
 		for _, tl := range all {
 			if tl.Toolset == set.Name {
@@ -157,7 +159,7 @@ func toolsetTable(t *testing.T, all []tools.Tool) string {
 		fmt.Fprintf(&rows, "| `%s` | %s | %d | %s | %s |\n", set.Name, set.About, n, thousands(bytes), mark)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work and every prompt. ", tools.DefaultToolsets, len(defSizes), thousands(len(def)))
+	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work and every prompt. ", toolsets.DefaultToolsets, len(defSizes), thousands(len(def)))
 	fmt.Fprintf(&b, "`--toolsets all` adds %s: %d tools, %s bytes. ", strings.Join(rest, " and "), len(all), thousands(len(whole)))
 	dyn, _ := wireList(t, tools.Options{Toolsets: []string{"all"}, DynamicToolsets: true})
 	fmt.Fprintf(&b, "With `--dynamic-toolsets`, the first tools/list is %s bytes. ", thousands(len(dyn)))

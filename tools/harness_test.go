@@ -23,6 +23,8 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/sandboxtest"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 var binary string
@@ -338,4 +340,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// validationSchema is the schema a tool's arguments are validated against:
+// its input type's (schemas.For, with every limit tools/list leaves out),
+// plus the confirmation token a guarded tool takes.
+func validationSchema(t testing.TB, tl tool.Tool) []byte {
+	t.Helper()
+	m, err := schemas.For(tl.InputType())
+	if err != nil {
+		t.Fatalf("%s: %v", tl.Name, err)
+	}
+	if tl.Guarded() {
+		m["properties"].(map[string]any)[tool.TokenArg] = map[string]any{"type": "string"}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

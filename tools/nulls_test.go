@@ -11,7 +11,7 @@ import (
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 // absent, as the leaf of withAt, deletes the property instead of setting it.
@@ -90,10 +90,10 @@ func notArgument(s map[string]any, path []string) bool {
 	return ok
 }
 
-func decodeArgs(t *testing.T, tl tools.Tool, v any) (string, error) {
+func decodeArgs(t *testing.T, tl tool.Tool, v any) (string, error) {
 	t.Helper()
 	raw, _ := json.Marshal(v)
-	in, args, err := tl.Decode(raw)
+	in, args, _, err := tl.Decode(raw)
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +111,7 @@ func TestNullIsAbsentAtEveryOptionalPosition(t *testing.T) {
 	n, nested := 0, 0
 	for _, tl := range allTools(t) {
 		var schema map[string]any
-		json.Unmarshal(tl.ValidationSchema(), &schema)
+		json.Unmarshal(validationSchema(t, tl), &schema)
 		var published *jsv.Schema
 		if tl.Body {
 			doc, _ := jsv.UnmarshalJSON(bytes.NewReader(tl.MCP().RawInputSchema))

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 const (
@@ -15,18 +16,18 @@ const (
 )
 
 // toolTable renders the README's tool table from the tool registry.
-func toolTable(all []tools.Tool) string {
+func toolTable(all []tool.Tool) string {
 	var b strings.Builder
 	b.WriteString("| toolset | tool | tier | what it does |\n|---|---|---|---|\n")
 	for _, t := range all {
-		tier := map[tools.Tier]string{tools.Read: "read", tools.Write: "write", tools.Destructive: "destructive (confirmed)"}[t.Tier]
+		tier := map[tool.Tier]string{tool.Read: "read", tool.Write: "write", tool.Destructive: "destructive (confirmed)"}[t.Tier]
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", t.Toolset, t.Name, tier, strings.ReplaceAll(t.Description, "|", "\\|"))
 	}
 	return b.String()
 }
 
 func TestREADMEToolTable(t *testing.T) {
-	all, err := tools.All()
+	all, err := toolsets.All()
 	if err != nil {
 		t.Fatal(err)
 	}

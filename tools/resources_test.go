@@ -13,7 +13,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // readText reads a text resource.
@@ -72,8 +73,8 @@ func TestQQLReferenceResources(t *testing.T) {
 	for _, r := range listed.Resources {
 		uris = append(uris, r.URI)
 	}
-	for _, ref := range tools.QQLRefs {
-		uri := tools.QQLURIPrefix + ref.Kind
+	for _, ref := range extras.QQLRefs() {
+		uri := extras.QQLURIPrefix + ref.Kind
 		if !slices.Contains(uris, uri) {
 			t.Errorf("resources/list lacks %s: %v", uri, uris)
 			continue
@@ -90,7 +91,7 @@ func TestQQLReferenceResources(t *testing.T) {
 		for _, r := range rows {
 			named = append(named, r[1])
 		}
-		if want := tools.QQLFields(ref.Tools[0]); !slices.Equal(named, want) {
+		if want := toolsets.QQLFields(ref.Tools[0]); !slices.Equal(named, want) {
 			t.Errorf("%s names %v, the documents give %s %v", uri, named, ref.Tools[0], want)
 		}
 		a, ok := args[ref.Kind]
@@ -128,7 +129,7 @@ func TestQQLReferenceResources(t *testing.T) {
 	noRecordType := []string{"list_sensor_profile_registries", "list_registries", "list_registry_repositories", "list_registry_schedules",
 		"get_image_associations", "list_reports", "create_report"}
 	covered := map[string]bool{}
-	for _, ref := range tools.QQLRefs {
+	for _, ref := range extras.QQLRefs() {
 		for _, n := range ref.Tools {
 			covered[n] = true
 		}
@@ -145,17 +146,17 @@ func TestQQLReferenceResources(t *testing.T) {
 func TestReportCSVResource(t *testing.T) {
 	e := NewEnv(t, EnvOptions{})
 	tmpl, err := e.S.ListResourceTemplates(t.Context(), nil)
-	if err != nil || len(tmpl.ResourceTemplates) != 1 || tmpl.ResourceTemplates[0].URITemplate != tools.ReportCSVTemplate {
+	if err != nil || len(tmpl.ResourceTemplates) != 1 || tmpl.ResourceTemplates[0].URITemplate != extras.ReportCSVTemplate {
 		t.Fatalf("templates: %v %v", tmpl, err)
 	}
-	uri := strings.Replace(tools.ReportCSVTemplate, "{reportUuid}", imageReport, 1)
+	uri := strings.Replace(extras.ReportCSVTemplate, "{reportUuid}", imageReport, 1)
 	text, mime := readText(t, e, uri)
 	part := e.OK("download_report", map[string]any{"reportUuid": imageReport, "maxBytes": 2000})
 	if mime != "text/csv" || float64(len(text)) != part["totalBytes"] || !strings.HasPrefix(text, strings.SplitN(part["csv"].(string), "\n", 2)[0]) {
 		t.Fatalf("%s (%s): %d bytes, download_report says %v", uri, mime, len(text), part["totalBytes"])
 	}
 	for _, id := range []string{"00000000-0000-0000-0000-00000000dead", "..%2Fsensors"} {
-		_, err := e.S.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: strings.Replace(tools.ReportCSVTemplate, "{reportUuid}", id, 1)})
+		_, err := e.S.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: strings.Replace(extras.ReportCSVTemplate, "{reportUuid}", id, 1)})
 		// mcp-go answers a template handler's error as an internal error
 		// (-32603), whatever it wraps; the message says what happened.
 		var we *jsonrpc.Error
@@ -169,7 +170,7 @@ func TestReportCSVResource(t *testing.T) {
 
 	few := NewEnv(t, EnvOptions{Flags: []string{"--toolsets", "sensors"}})
 	listed, err := few.S.ListResources(t.Context(), nil)
-	if err != nil || len(listed.Resources) != 1 || listed.Resources[0].URI != tools.QQLURIPrefix+"sensors" {
+	if err != nil || len(listed.Resources) != 1 || listed.Resources[0].URI != extras.QQLURIPrefix+"sensors" {
 		t.Fatalf("--toolsets sensors: %v %v", listed, err)
 	}
 	if tmpl, err := few.S.ListResourceTemplates(t.Context(), nil); err != nil || len(tmpl.ResourceTemplates) != 0 {

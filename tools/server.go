@@ -1,16 +1,18 @@
+// Package tools is the factory: it joins the client, the schemas and the
+// declared tools (package toolsets) into one MCP server, where every call
+// goes through the same wrapper: decode and validate, the guard (package
+// consent), the handler, the result's shape (package shape), error
+// mapping and redaction. Stdio is served here, HTTP by package service.
 package tools
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"os"
-	"regexp"
 	"slices"
-	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -21,19 +23,25 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // Options configure the MCP server.
 type Options struct {
 	Version      string
-	ReadOnly     bool          // only read tools
-	Toolsets     []string      // nil or "all": every toolset
-	Tools        []string      // if set, only these tools
-	NoConfirm    bool          // the guard is off (unattended automation)
-	Fallback     Fallback      // for clients without form elicitation; "" means url
-	ConfirmTTL   time.Duration // how long a confirmation lives; 0 means TokenTTL
-	StateKeys    [][]byte      // seal confirmation state; nil: random per process
-	ResultBudget int           // bytes of one tool result; 0 means DefaultResultBudget
+	ReadOnly     bool             // only read tools
+	Toolsets     []string         // nil or "all": every toolset
+	Tools        []string         // if set, only these tools
+	NoConfirm    bool             // the guard is off (unattended automation)
+	Fallback     consent.Fallback // for clients without form elicitation; "" means url
+	ConfirmTTL   time.Duration    // how long a confirmation lives; 0 means TokenTTL
+	StateKeys    [][]byte         // seal confirmation state; nil: random per process
+	ResultBudget int              // bytes of one tool result; 0 means DefaultResultBudget
 	Logger       *slog.Logger
 	AuditPath    string      // JSON lines per write, destructive call and guard decision
 	State        state.Store // shared by replicas; nil: in memory, this process only
@@ -49,19 +57,6 @@ type Options struct {
 // 25,000-token limit.
 const DefaultResultBudget = 60000
 
-// Toolsets in catalogue order, with what each covers.
-var Toolsets = []struct{ Name, About string }{
-	{"sensor_profiles", "sensor profiles and which sensors and registries they hold"},
-	{"sensors", "sensors, their deletion, and activation keys"},
-	{"registries", "registries and their repositories"},
-	{"connectors", "ACR, AWS and GCP registry connectors"},
-	{"schedules", "registry scan schedules"},
-	{"images", "images, their vulnerabilities, software and compliance"},
-	{"containers", "containers, their vulnerabilities, software and compliance"},
-	{"controls", "compliance controls"},
-	{"reports", "reports"},
-}
-
 // Instructions are what every tool shares, said once here rather than in
 // each tool's definition (tools/list stays small).
 const Instructions = `Qualys Container Security: sensor profiles, sensors, registries and their scan schedules, registry connectors, images, containers, their vulnerabilities and compliance, and reports.
@@ -73,114 +68,25 @@ const Instructions = `Qualys Container Security: sensor profiles, sensors, regis
 - Times of day are HH:MM in UTC. update_ tools change only the fields given.
 - Destructive tools (delete, detach, cancel) ask the user to confirm; nothing changes until they do. If one answers confirmationRequired with a confirmUrl, show the user the preview and that link: they confirm or cancel on the page, and then you call the tool again with exactly the same arguments (it runs once). You cannot confirm for them. Only a server run with --confirm-fallback token answers a confirmation_token instead: show the preview and, only if they agree, call again with the same arguments plus confirmation_token.`
 
-// DefaultToolsets is what --toolsets offers unless told otherwise: the
-// toolsets of everyday work ("all" adds the rest).
-const DefaultToolsets = "sensor_profiles,sensors,registries,schedules,images,containers,controls"
-
-var (
-	catalogueOnce sync.Once
-	catalogue     []Tool
-	catalogueErr  error
-)
-
-// All returns every declared tool, schemas built, in catalogue order.
-func All() ([]Tool, error) {
-	catalogueOnce.Do(func() {
-		for _, set := range declared() {
-			for _, t := range set {
-				if err := t.build(); err != nil {
-					catalogueErr = err
-					return
-				}
-				catalogue = append(catalogue, t)
-			}
-		}
-	})
-	return catalogue, catalogueErr
-}
-
-// declared lists each toolset file's declarations.
-func declared() [][]Tool {
-	return [][]Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), reportTools()}
-}
-
-// Select applies --read-only, --toolsets and --tools.
-func Select(all []Tool, o Options) ([]Tool, error) {
-	sets := map[string]bool{}
-	for _, s := range o.Toolsets {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if s != "all" && !slices.ContainsFunc(Toolsets, func(t struct{ Name, About string }) bool { return t.Name == s }) {
-			return nil, fmt.Errorf("unknown toolset %q; known: all, %s", s, strings.Join(toolsetNames(), ", "))
-		}
-		sets[s] = true
-	}
-	names := map[string]bool{}
-	for _, n := range o.Tools {
-		if n = strings.TrimSpace(n); n == "" {
-			continue
-		}
-		if !slices.ContainsFunc(all, func(t Tool) bool { return t.Name == n }) {
-			return nil, fmt.Errorf("unknown tool %q", n)
-		}
-		names[n] = true
-	}
-	var out []Tool
-	for _, t := range all {
-		switch {
-		case o.ReadOnly && t.Tier != Read:
-		case len(sets) > 0 && !sets["all"] && !sets[t.Toolset]:
-		case len(names) > 0 && !names[t.Name]:
-		default:
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
-func toolsetNames() []string {
-	var n []string
-	for _, t := range Toolsets {
-		n = append(n, t.Name)
-	}
-	return n
-}
-
 // factory turns declarations into MCP tools and runs their calls.
 type factory struct {
-	client   *client.Client
-	opts     Options
-	guard    *guard
-	pages    *pages // the confirmation page's approvals
-	log      *slog.Logger
-	secrets  *secret.Registry
-	audit    func(t *Tool, c *Ctx, event, outcome, detail string)
-	sessions *sharedSessions // stateful HTTP sessions in a shared store; nil: in process
+	client  *client.Client
+	opts    Options
+	guard   *consent.Guard
+	log     *slog.Logger
+	secrets *secret.Registry
+	shared  *service.SharedSessions // stateful HTTP sessions in a shared store; nil: in process
 }
 
 // Server is the assembled MCP server and what it serves.
 type Server struct {
 	MCP   *server.MCPServer
-	Tools []Tool // offered: listed, or with DynamicToolsets enabled by toolset
+	Tools []tool.Tool // offered: listed, or with DynamicToolsets enabled by toolset
 	f     *factory
 }
 
 // NewServer builds the MCP server over a Qualys client.
 func NewServer(c *client.Client, o Options) (*Server, error) {
-	if o.Fallback == "" {
-		o.Fallback = FallbackURL
-	}
-	if o.Fallback != FallbackURL && o.Fallback != FallbackToken && o.Fallback != FallbackDeny {
-		return nil, fmt.Errorf("--confirm-fallback must be url, token or deny, not %q", o.Fallback)
-	}
-	if o.ConfirmTTL == 0 {
-		o.ConfirmTTL = TokenTTL
-	}
-	if o.ConfirmTTL < time.Second || o.ConfirmTTL > time.Hour {
-		return nil, fmt.Errorf("--confirm-ttl must be between 1s and 1h, not %s", o.ConfirmTTL)
-	}
 	if o.ResultBudget <= 0 {
 		o.ResultBudget = DefaultResultBudget
 	}
@@ -190,28 +96,32 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(o.Secrets.Writer(os.Stderr), nil))
 	}
-	all, err := All()
+	all, err := toolsets.All()
 	if err != nil {
 		return nil, err
 	}
-	chosen, err := Select(all, o)
+	chosen, err := toolsets.Select(all, o.ReadOnly, o.Toolsets, o.Tools)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newGuard(o.StateKeys, o.Fallback, o.NoConfirm, o.State)
+	g, err := consent.New(consent.Options{Off: o.NoConfirm, Fallback: o.Fallback, TTL: o.ConfirmTTL, Keys: o.StateKeys,
+		Store: o.State, AuditPath: o.AuditPath, Log: o.Logger, Secrets: o.Secrets})
 	if err != nil {
 		return nil, err
 	}
-	g.ttl = o.ConfirmTTL
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, pages: newPages(g.store, g.ttl, o.Logger),
-		sessions: newSharedSessions(o.State, o.Logger)}
-	if f.audit, err = newAudit(o.AuditPath, o.Secrets); err != nil {
-		return nil, err
-	}
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, shared: service.NewSharedSessions(o.State, o.Logger)}
+	env := &extras.Env{Client: c, Secrets: o.Secrets, Log: o.Logger, Budget: o.ResultBudget, Handler: f.handler,
+		Result: func(v any, err error) *mcp.CallToolResult {
+			if err != nil {
+				return f.errorResult(err, nil)
+			}
+			return f.result(v, nil)
+		}}
 	instructions := Instructions
 	if o.DynamicToolsets {
-		instructions += dynamicNote
+		instructions += extras.DynamicNote
 	}
+	complete := extras.Completer(env)
 	mcpOpts := []server.ServerOption{
 		// Elicitation is a client capability: the guard asks clients that
 		// declare it, and the server advertises nothing for it.
@@ -219,26 +129,26 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithLogging(),
 		server.WithPromptCapabilities(false),
 		server.WithCompletions(), // prompt arguments and resource IDs, from their values or a list call
-		server.WithPromptCompletionProvider(completer{f}),
-		server.WithResourceCompletionProvider(completer{f}),
+		server.WithPromptCompletionProvider(complete),
+		server.WithResourceCompletionProvider(complete),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 	}
-	if f.sessions != nil {
-		mcpOpts = append(mcpOpts, server.WithHooks(f.sessions.hooks()))
+	if f.shared != nil {
+		mcpOpts = append(mcpOpts, server.WithHooks(f.shared.Hooks()))
 	}
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version, mcpOpts...)
 	if o.DynamicToolsets {
-		s.AddTools(f.dynamicTools(s, chosen)...)
+		s.AddTools(extras.DynamicTools(s, chosen, env)...)
 	} else {
 		for i := range chosen {
 			t := &chosen[i]
 			s.AddTool(t.MCP(), f.handler(t))
 		}
 	}
-	f.addResources(s, chosen)
+	extras.AddResources(s, chosen, env)
 	prompts.Register(s, func(name string) bool {
-		return slices.ContainsFunc(chosen, func(t Tool) bool { return t.Name == name })
+		return slices.ContainsFunc(chosen, func(t tool.Tool) bool { return t.Name == name })
 	})
 	return &Server{MCP: s, Tools: chosen, f: f}, nil
 }
@@ -247,16 +157,32 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 // it (the command line's output).
 func (s *Server) Redact(text string) string { return s.f.secrets.Redact(text) }
 
+// ServeStdio serves MCP on stdin and stdout until stdin closes.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	std := server.NewStdioServer(s.MCP)
+	std.SetErrorLogger(log.New(s.f.secrets.Writer(os.Stderr), "", 0))
+	return std.Listen(ctx, in, out)
+}
+
+// ServeHTTP serves streamable HTTP (package service) until ctx ends;
+// ready, if set, receives the bound address.
+func (s *Server) ServeHTTP(ctx context.Context, o service.HTTPOptions, ready func(addr string)) error {
+	if o.Stateless && s.f.opts.DynamicToolsets {
+		return extras.ErrDynamicStateless
+	}
+	return service.Serve(ctx, o, service.Deps{MCP: s.MCP, Guard: s.f.guard, Shared: s.f.shared, Log: s.f.log, Secrets: s.f.secrets}, ready)
+}
+
 // handler is the one wrapper every tool shares: decode and validate,
 // guard, run, shape the result, map errors.
-func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
+func (f *factory) handler(t *tool.Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		res := f.logCall(ctx, req, t, f.call)
+		res := extras.LogCall(ctx, req, t, f.secrets, f.call)
 		if f.log.Enabled(ctx, slog.LevelDebug) {
 			attrs := []any{"tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError}
 			if res.IsError { // the logger's output is redacted as it is written
-				attrs = append(attrs, "message", f.secrets.Cut(ResultText(res), 500, secretValues(req.GetArguments())...))
+				attrs = append(attrs, "message", f.secrets.Cut(extras.ResultText(res), 500, shape.SecretValues(req.GetArguments())...))
 			}
 			f.log.Debug("tool call", attrs...)
 		}
@@ -264,44 +190,39 @@ func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
 	}
 }
 
-func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *mcp.CallToolResult {
+func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *tool.Tool) *mcp.CallToolResult {
 	raw, err := rawArgs(req)
 	if err != nil {
 		return f.errorResult(err, nil)
 	}
-	in, args, token, err := t.decode(raw)
+	in, args, token, err := t.Decode(raw)
 	if err != nil {
-		return f.errorResult(err, secretValues(req.GetArguments())) // a refusal may quote the value
+		return f.errorResult(err, shape.SecretValues(req.GetArguments())) // a refusal may quote the value
 	}
-	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}
-	secrets := secretValues(args)
-	ctx = secret.With(withProgress(ctx, req, func(m string) string { return f.secrets.Redact(m, secrets...) }), secrets...)
+	c := &tool.Ctx{Client: f.client, Args: args, Tool: t, Budget: f.opts.ResultBudget, NoConfirm: f.guard.Off()}
+	secrets := shape.SecretValues(args)
+	ctx = secret.With(tool.WithProgress(ctx, req, func(m string) string { return f.secrets.Redact(m, secrets...) }), secrets...)
 	ctx, trace := client.WithTrace(ctx)
 	var out any
-	if t.Guarded() && (t.guardIf == nil || t.guardIf(in)) && !f.guard.off {
+	if t.Guards(in) && !f.guard.Off() {
 		var pending *mcp.CallToolResult
-		out, pending, err = f.confirmed(ctx, req, t, c, in, token)
+		out, pending, err = f.guard.Confirm(ctx, req, t, c, in, token)
 		if pending != nil {
 			return pending
 		}
 	} else {
-		out, err = t.handle(ctx, c, in)
+		out, err = t.Run(ctx, c, in)
 	}
-	if t.Tier != Read {
+	if t.Tier != tool.Read {
 		if m, ok := out.(map[string]any); !ok || m["confirmationRequired"] != true {
-			c.answer = out
-			f.audit(t, c, "call", outcomeOf(err), callDetail(trace, out, err))
+			c.Answer = out
+			f.guard.Audit(t, c, "call", outcomeOf(err), callDetail(trace, out, err))
 		}
 	}
 	if err != nil {
-		if filter, _ := args["filter"].(string); refusal(err) != nil {
-			if help := qqlHelp(t.Name, filter, err.Error()); help != "" {
-				err = fmt.Errorf("%w. %s", err, help)
-			}
-		}
-		return f.errorResult(err, secrets)
+		return f.errorResult(toolsets.WithQQLHelp(t.Name, args, err), secrets)
 	}
-	return f.result(noteIgnored(out, t.setByQualys(args)), secrets)
+	return f.result(tool.NoteIgnored(out, t.SetByQualys(args)), secrets)
 }
 
 func outcomeOf(err error) string {
@@ -339,33 +260,6 @@ func rawArgs(req mcp.CallToolRequest) ([]byte, error) {
 	}
 }
 
-// revealed is a result that may show the activation keys: a reveal the
-// user confirmed (or the guard is off).
-type revealed map[string]any
-
-// activationKeyRE finds the fields that carry the subscription's sensor
-// activation keys, whatever resource shows them (sensors, images,
-// containers, compliance): compact JSON, as json.Marshal writes it.
-var activationKeyRE = regexp.MustCompile(`"(?i:customerId|customerUuid|activationId|activationUuid)":"(?:[^"\\]|\\.)*"`)
-
-// maskActivationKeys masks the activation keys in an encoded result, as
-// get_activation_keys does without reveal (the last 4 characters remain,
-// enough to tell them apart).
-func maskActivationKeys(b []byte) []byte {
-	if !bytes.Contains(b, []byte("ustomer")) && !bytes.Contains(b, []byte("ctivation")) {
-		return b
-	}
-	return activationKeyRE.ReplaceAllFunc(b, func(m []byte) []byte {
-		i := bytes.Index(m, []byte(`":"`)) + 2
-		var v string
-		if json.Unmarshal(m[i:], &v) != nil {
-			return m
-		}
-		q, _ := json.Marshal(mask(v))
-		return append(m[:i:i], q...)
-	})
-}
-
 // result encodes the handler's answer once, as structured content and as a
 // compact JSON text, shaped to the result budget.
 func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
@@ -376,131 +270,29 @@ func (f *factory) result(v any, secrets []string) *mcp.CallToolResult {
 	if len(b) == 0 || b[0] != '{' {
 		b, _ = json.Marshal(map[string]json.RawMessage{"result": b})
 	}
-	if _, ok := v.(revealed); !ok {
-		b = maskActivationKeys(b)
+	if _, ok := v.(shape.Revealed); !ok {
+		b = shape.MaskActivationKeys(b)
 	}
 	if len(b) > f.opts.ResultBudget {
-		b = fitBudget(b, f.opts.ResultBudget)
+		b = shape.FitBudget(b, f.opts.ResultBudget)
 	}
-	text := f.redactJSON(b, secrets) // last: after the budget's cuts
+	text := shape.RedactJSON(f.secrets, b, secrets) // last: after the budget's cuts
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
 		StructuredContent: json.RawMessage(text),
 	}
 }
 
-// redactJSON masks the secrets in an encoded result. Masking the text
-// keeps it valid JSON when a secret sits inside strings, as it does; if
-// one matched the JSON's own syntax (a secret "1234" and a number 1234),
-// the strings are masked one by one instead.
-func (f *factory) redactJSON(b []byte, secrets []string) string {
-	text := f.secrets.Redact(string(b), secrets...)
-	if len(text) == len(b) || json.Valid([]byte(text)) {
-		return text
-	}
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return text
-	}
-	out, _ := json.Marshal(f.redactValue(v, secrets))
-	return string(out)
-}
-
-func (f *factory) redactValue(v any, secrets []string) any {
-	switch x := v.(type) {
-	case string:
-		return f.secrets.Redact(x, secrets...)
-	case []any:
-		for i := range x {
-			x[i] = f.redactValue(x[i], secrets)
-		}
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[f.secrets.Redact(k, secrets...)] = f.redactValue(e, secrets)
-		}
-		return out
-	}
-	return v
-}
-
 func (f *factory) errorResult(err error, secrets []string) *mcp.CallToolResult {
 	return mcp.NewToolResultError(f.secrets.Redact(err.Error(), secrets...))
 }
 
-// secretNames are argument names whose values never appear in output.
-var secretNames = []string{"password", "secret", "token", "credential", "accesskey", "privatekey", "serviceaccountjson", "apikey"}
-
-var separators = strings.NewReplacer("_", "", "-", "")
-
-// IsSecretName reports whether an argument name holds a secret
-// (client_secret and private-key count as clientSecret and privateKey).
-func IsSecretName(name string) bool {
-	n := separators.Replace(strings.ToLower(name))
-	for _, s := range secretNames {
-		if strings.Contains(n, s) {
-			return true
-		}
+// NewLogger logs to stderr at the given level: debug, info, warn or error.
+// Every line is redacted with the registry as it is written.
+func NewLogger(level string, secrets *secret.Registry) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
-	return false
-}
-
-// secretValues are the secret strings of the arguments, longest first. A
-// secret that is itself a JSON object (a service account key) adds the
-// secrets it holds (its private_key), in case an answer quotes one alone.
-func secretValues(args map[string]any) []string {
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, val := range x {
-				if s, ok := val.(string); ok && IsSecretName(k) && len(s) >= 4 {
-					out = append(out, s)
-					var inner map[string]any
-					if json.Unmarshal([]byte(s), &inner) == nil {
-						walk(inner)
-					}
-				}
-				walk(val)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(args)
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-// maskArgs copies args with every secret value masked, for logs and audit.
-func maskArgs(args map[string]any) map[string]any {
-	out := make(map[string]any, len(args))
-	for k, v := range args {
-		switch x := v.(type) {
-		case map[string]any:
-			out[k] = maskArgs(x)
-		case []any:
-			items := make([]any, len(x))
-			for i, it := range x {
-				if m, ok := it.(map[string]any); ok {
-					items[i] = maskArgs(m)
-				} else if IsSecretName(k) {
-					items[i] = "***"
-				} else {
-					items[i] = it
-				}
-			}
-			out[k] = items
-		default:
-			if IsSecretName(k) {
-				out[k] = "***"
-			} else {
-				out[k] = v
-			}
-		}
-	}
-	return out
+	return slog.New(slog.NewTextHandler(secrets.Writer(os.Stderr), &slog.HandlerOptions{Level: l})), nil
 }

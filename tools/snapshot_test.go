@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 const snapshotDir = "testdata/snapshots"
@@ -17,7 +17,7 @@ const snapshotDir = "testdata/snapshots"
 // snapshot is a tool's definition as tools/list sends it, pretty-printed
 // with the name first: name, title (if any), description, annotations,
 // inputSchema, then any other field.
-func snapshot(t *testing.T, tl tools.Tool) []byte {
+func snapshot(t *testing.T, tl tool.Tool) []byte {
 	t.Helper()
 	raw, err := json.Marshal(tl.MCP())
 	if err != nil {

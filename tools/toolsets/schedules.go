@@ -1,0 +1,203 @@
+package toolsets
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
+)
+
+var scheduleDates = []string{"jobStartDate", "jobCompletionDate", "jobListingStartDate", "jobListingCompletionDate", "jobScanningStartDate", "jobScanningCompletionDate", "created", "updated"}
+
+var scheduleView = shape.View{
+	Default: append([]string{"scheduleUuid", "name", "status", "onDemand", "schedule", "scheduleIntervalInDays", "filters", "additionalFilters", "forceScan", "errors"}, scheduleDates...),
+	Times:   scheduleDates,
+}
+
+// forceScanNote is what the schedule tools say of forced rescans (v1.21).
+const forceScanNote = " forceScan rescans every image (sensor 1.21.0+; GAR, GCR, ACR, private registries)."
+
+func scheduleTools() []tool.Tool {
+	const set = "schedules"
+	return []tool.Tool{
+		tool.Def("list_registry_schedules", set, tool.Read, "List a registry's scan schedules: status, job dates, errors.", listSchedules),
+		tool.Def("create_registry_schedule", set, tool.Write, "Scan a registry now (onDemand) or at a time every N days."+forceScanNote, createSchedule),
+		tool.Def("update_registry_schedule", set, tool.Write, "Change a registry scan schedule."+forceScanNote, updateSchedule, tool.Idempotent[schemas.UpdateSchedule]()),
+		tool.Def("cancel_registry_schedule", set, tool.Destructive, "Cancel a Created, Queued, Paused or Running scan schedule.", cancelSchedule, tool.Guarded(previewCancelSchedule)),
+		tool.Def("delete_registry_schedule", set, tool.Destructive, "Delete a scan schedule (not while Running).", deleteSchedule, tool.Guarded(previewDeleteSchedule)),
+		tool.Def("delete_registry_schedules", set, tool.Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, tool.Guarded(previewDeleteSchedules)),
+	}
+}
+
+const schedulePath = "/registry/{registryId}/schedule/{scheduleId}"
+
+func schedParams(registryID, scheduleID string) P {
+	return P{"registryId": registryID, "scheduleId": scheduleID}
+}
+
+func listSchedules(ctx context.Context, c *tool.Ctx, in *schemas.ListSchedules) (any, error) {
+	return list(ctx, c, "/registry/{registryId}/schedule", regParams(in.RegistryID.RegistryID), in.ListParams, nil, scheduleView, nil)
+}
+
+// registrySchedules reads a registry and the schedules named by ids (all
+// when ids is empty); field names the argument that holds the ids.
+func registrySchedules(ctx context.Context, c *tool.Ctx, registryID, field string, ids ...string) (map[string]any, []map[string]any, error) {
+	reg, err := getJSON(ctx, c, "/registry/{registryId}", regParams(registryID))
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := allPages(ctx, c, "/registry/{registryId}/schedule", regParams(registryID), scheduleView)
+	if err != nil || len(ids) == 0 {
+		return reg, all, err
+	}
+	var out []map[string]any
+	for _, id := range ids {
+		i := slices.IndexFunc(all, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+		if i < 0 {
+			return nil, nil, tool.Invalid(field, "registry %q (%s) has no schedule %s", str(reg["registryName"]), registryID, id)
+		}
+		out = append(out, all[i])
+	}
+	return reg, out, nil
+}
+
+// scheduleBody is the request body: the schedule fields plus the
+// registry's type, as the v1.21 samples send it. A registryType the
+// caller gave must be the registry's.
+func scheduleBody(c *tool.Ctx, fields map[string]any, reg map[string]any) (map[string]any, error) {
+	if err := agree(c, "registryType", reg["registryType"], fmt.Sprintf("the type of registry %q (%s)", str(reg["registryName"]), str(reg["registryUuid"]))); err != nil {
+		return nil, err
+	}
+	fields["registryType"] = reg["registryType"]
+	return fields, nil
+}
+
+func createSchedule(ctx context.Context, c *tool.Ctx, in *schemas.CreateSchedule) (any, error) {
+	p := regParams(in.RegistryID.RegistryID)
+	reg, err := getJSON(ctx, c, "/registry/{registryId}", p)
+	if err != nil {
+		return nil, err
+	}
+	body, err := scheduleBody(c, argsWithout(c, "registryId"), reg)
+	if err != nil {
+		return nil, err
+	}
+	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/{registryId}/schedule", Params: p, Body: body}, "scheduleUuid", []string{"scheduleUuid", "scheduleId"},
+		map[string]any{"registryUuid": in.RegistryID.RegistryID})
+}
+
+func updateSchedule(ctx context.Context, c *tool.Ctx, in *schemas.UpdateSchedule) (any, error) {
+	regID, schedID := in.RegistryID.RegistryID, in.ScheduleID.ScheduleID
+	reg, cur, err := registrySchedules(ctx, c, regID, "scheduleId", schedID)
+	if err != nil {
+		return nil, err
+	}
+	base, err := scheduleBody(c, shape.DropNulls(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters")).(map[string]any), reg)
+	if err != nil {
+		return nil, err
+	}
+	body := merge(base, argsWithout(c, "registryId", "scheduleId"))
+	body["registryType"] = reg["registryType"]
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: schedulePath, Params: schedParams(regID, schedID), Body: body},
+		map[string]any{"updated": true, "scheduleUuid": schedID})
+}
+
+// previewSchedules names the schedules a cancel or delete touches, by name
+// and status, with their registry.
+func previewSchedules(ctx context.Context, c *tool.Ctx, verb, registryID, field string, ids []string, warnIf []string, warning string) (*tool.Preview, error) {
+	reg, scheds, err := registrySchedules(ctx, c, registryID, field, ids...)
+	if err != nil {
+		return nil, err
+	}
+	var labels, warn []string
+	var target []map[string]any
+	for _, s := range scheds {
+		labels = append(labels, scheduleLabel(s))
+		target = append(target, pick(s, "scheduleUuid", "status"))
+		if slices.Contains(warnIf, str(s["status"])) {
+			warn = append(warn, scheduleLabel(s))
+		}
+	}
+	summary := fmt.Sprintf("%s %d scan schedule(s) of registry %s (%s, %s): %s.", verb, len(scheds), shape.Quote(str(reg["registryName"])), shape.Quote(str(reg["registryUri"])), shape.Quote(registryID), strings.Join(labels, ", "))
+	if len(warn) > 0 {
+		summary += fmt.Sprintf(" %s: %s.", warning, strings.Join(warn, ", "))
+	}
+	return &tool.Preview{
+		Summary: summary,
+		Details: map[string]any{"registry": pick(reg, "registryUuid", "registryName", "registryUri"), "schedules": labels, "notApplicable": warn},
+		Target:  target,
+	}, nil
+}
+
+var cancellable = []string{"Created", "Queued", "Paused", "Running", "BaselineQueued", "BaselineRunning"}
+
+func previewCancelSchedule(ctx context.Context, c *tool.Ctx, in *schemas.RegistrySchedule) (*tool.Preview, error) {
+	p, err := previewSchedules(ctx, c, "Cancel", in.RegistryID.RegistryID, "scheduleId", []string{in.ScheduleID.ScheduleID}, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if st := p.Target.([]map[string]any)[0]["status"]; !slices.Contains(cancellable, str(st)) {
+		p.Summary += fmt.Sprintf(" Qualys cancels only schedules that are %s; this one is %v, so it will refuse.", strings.Join(cancellable, ", "), st)
+	}
+	return p, nil
+}
+
+func cancelSchedule(ctx context.Context, c *tool.Ctx, in *schemas.RegistrySchedule) (any, error) {
+	id := in.ScheduleID.ScheduleID
+	return send(ctx, c, client.Call{Method: http.MethodPost, Path: schedulePath + "/cancel", Params: schedParams(in.RegistryID.RegistryID, id)},
+		map[string]any{"scheduleUuid": id, "action": "cancel requested"})
+}
+
+func previewDeleteSchedule(ctx context.Context, c *tool.Ctx, in *schemas.RegistrySchedule) (*tool.Preview, error) {
+	return previewSchedules(ctx, c, "Delete", in.RegistryID.RegistryID, "scheduleId", []string{in.ScheduleID.ScheduleID},
+		[]string{"Running"}, "A Running schedule cannot be deleted, so Qualys will refuse; cancel it first")
+}
+
+func deleteSchedule(ctx context.Context, c *tool.Ctx, in *schemas.RegistrySchedule) (any, error) {
+	regID, id := in.RegistryID.RegistryID, in.ScheduleID.ScheduleID
+	out, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: schedulePath, Params: schedParams(regID, id)},
+		map[string]any{"deleted": true, "scheduleUuid": id})
+	return out, explainRunning(ctx, c, err, id, regID)
+}
+
+// notDeletable are the statuses the bulk delete skips.
+var notDeletable = []string{"Queued", "Unknown", "Running"}
+
+func previewDeleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedules) (*tool.Preview, error) {
+	return previewSchedules(ctx, c, "Delete", in.RegistryID.RegistryID, "scheduleIds", in.ScheduleIds,
+		notDeletable, "Qualys skips schedules that are Queued, Unknown or Running (cancel them first)")
+}
+
+func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedules) (any, error) {
+	regID := in.RegistryID.RegistryID
+	if _, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule", Params: regParams(regID), Query: url.Values{"scheduleIds": in.ScheduleIds}}, nil); err != nil {
+		return nil, err
+	}
+	// Qualys skips some silently: say which are still there, and why.
+	_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
+	if err != nil {
+		return map[string]any{"deleted": in.ScheduleIds, "note": "deleted; the schedules could not be read again to check: " + err.Error()}, nil
+	}
+	var deleted, kept []string
+	for _, id := range in.ScheduleIds {
+		i := slices.IndexFunc(left, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+		if i < 0 {
+			deleted = append(deleted, id)
+		} else {
+			kept = append(kept, scheduleLabel(left[i]))
+		}
+	}
+	out := map[string]any{"deleted": deleted}
+	if len(kept) > 0 {
+		out["notDeleted"] = kept
+		out["note"] = "Qualys does not delete schedules that are Queued, Unknown or Running; cancel them with cancel_registry_schedule first."
+	}
+	return out, nil
+}
