@@ -15,6 +15,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
@@ -95,7 +96,7 @@ func run(args []string) error {
 	opts := tools.Options{
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*setNames), Tools: split(*toolNames),
 		DynamicToolsets: *dynamic && sub == "", // tools and call work on the tools themselves
-		NoConfirm:       *noConfirm, Fallback: consent.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: consent.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		NoConfirm:       *noConfirm, Fallback: consent.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: state.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog, Secrets: secrets,
 	}
 	if sub == subcmdTools {

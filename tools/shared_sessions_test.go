@@ -17,7 +17,6 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
-	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
 	"github.com/redis/go-redis/v9"
 )
@@ -32,8 +31,8 @@ func startReplica(t *testing.T, sb *sandbox.Server, store state.Store) string {
 	t.Cleanup(closeSB)
 	gw, _ := client.ResolveGateway("", base)
 	log := slog.New(slog.DiscardHandler)
-	c := client.New(client.Config{Gateway: gw, Username: "tester", Password: "pw", State: store, StateKey: consent.KeysFromEnv("k")[0], Logger: log})
-	srv, err := tools.NewServer(c, tools.Options{Toolsets: []string{"all"}, StateKeys: consent.KeysFromEnv("k"), State: store, Logger: log})
+	c := client.New(client.Config{Gateway: gw, Username: "tester", Password: "pw", State: store, StateKey: state.KeysFromEnv("k")[0], Logger: log})
+	srv, err := tools.NewServer(c, tools.Options{Toolsets: []string{"all"}, StateKeys: state.KeysFromEnv("k"), State: store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,15 +2,12 @@ package consent
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	json "github.com/segmentio/encoding/json"
@@ -41,7 +38,7 @@ const (
 // sharing the key agree, and remembers used nonces in the store so that
 // each confirmation is used once.
 type sealer struct {
-	aeads []cipher.AEAD // the first seals; all open (key rotation)
+	keys  *state.Keys
 	now   func() time.Time
 	store state.Store // spent nonces: shared by replicas when it is shared
 	ttl   time.Duration
@@ -60,42 +57,8 @@ type sealed struct {
 	Sess  string `json:"s,omitempty"` // the MCP session that asked (pages.callSession), when there is one
 }
 
-// KeysFromEnv reads QUALYS_MCP_STATE_KEY: one key, or several separated by
-// commas (the first seals, the others are still accepted after a
-// rotation). Without it a random key per process is used.
-func KeysFromEnv(v string) [][]byte {
-	var keys [][]byte
-	for _, k := range strings.Split(v, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			sum := sha256.Sum256([]byte(k))
-			keys = append(keys, sum[:])
-		}
-	}
-	if len(keys) == 0 {
-		k := make([]byte, 32)
-		rand.Read(k)
-		keys = append(keys, k)
-	}
-	return keys
-}
-
-func newSealer(keys [][]byte, store state.Store, ttl time.Duration) (*sealer, error) {
-	g := &sealer{now: time.Now, store: store, ttl: ttl}
-	if len(keys) == 0 {
-		keys = KeysFromEnv("")
-	}
-	for _, k := range keys {
-		block, err := aes.NewCipher(k)
-		if err != nil {
-			return nil, err
-		}
-		a, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		g.aeads = append(g.aeads, a)
-	}
-	return g, nil
+func newSealer(keys *state.Keys, store state.Store, ttl time.Duration) *sealer {
+	return &sealer{keys: keys, now: time.Now, store: store, ttl: ttl}
 }
 
 func (g *sealer) seal(s sealed) string {
@@ -104,11 +67,7 @@ func (g *sealer) seal(s sealed) string {
 	s.Nonce = hex.EncodeToString(nonce)
 	s.Exp = g.now().Add(g.ttl).Unix()
 	plain, _ := json.Marshal(s)
-	a := g.aeads[0]
-	iv := make([]byte, a.NonceSize())
-	rand.Read(iv)
-	out := a.Seal(iv, iv, plain, []byte("qualys-cs-mcp/"+s.Tool))
-	return base64.RawURLEncoding.EncodeToString(out)
+	return base64.RawURLEncoding.EncodeToString(g.keys.Seal("qualys-cs-mcp/"+s.Tool, plain))
 }
 
 var errBadToken = errors.New("the confirmation is not valid")
@@ -121,17 +80,8 @@ func (g *sealer) open(ctx context.Context, tok, kind, tool, args, sess string) (
 		return sealed{}, errBadToken
 	}
 	var s sealed
-	ok := false
-	for _, a := range g.aeads {
-		if len(raw) < a.NonceSize() {
-			continue
-		}
-		plain, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], []byte("qualys-cs-mcp/"+tool))
-		if err == nil && json.Unmarshal(plain, &s) == nil {
-			ok = true
-			break
-		}
-	}
+	plain, err := g.keys.Open("qualys-cs-mcp/"+tool, raw)
+	ok := err == nil && json.Unmarshal(plain, &s) == nil // authenticated: our own bytes
 	switch {
 	case !ok:
 		return s, fmt.Errorf("%w: it was altered, or issued for another tool or by a server with another key", errBadToken)

@@ -11,20 +11,20 @@ import (
 )
 
 func TestGuardTokenExpiresAndRotates(t *testing.T) {
-	old, _ := newSealer(KeysFromEnv("old-key"), state.NewMemory(), TokenTTL)
+	old := testSealer("old-key")
 	now := time.Now()
 	old.now = func() time.Time { return now }
 	args := hashArgs("delete_sensors", map[string]any{"sensorIds": []any{"a"}})
 	tok := old.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "x"})
 
 	// a rotated server seals with the new key and still opens the old one
-	rotated, _ := newSealer(KeysFromEnv("new-key,old-key"), state.NewMemory(), TokenTTL)
+	rotated := testSealer("new-key,old-key")
 	rotated.now = old.now
 	if _, err := rotated.open(context.Background(), tok, "token", "delete_sensors", args, ""); err != nil {
 		t.Fatalf("previous key refused after rotation: %v", err)
 	}
 	// expired
-	late, _ := newSealer(KeysFromEnv("old-key"), state.NewMemory(), TokenTTL)
+	late := testSealer("old-key")
 	late.now = func() time.Time { return now.Add(TokenTTL + time.Second) }
 	if _, err := late.open(context.Background(), tok, "token", "delete_sensors", args, ""); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired token: %v", err)
@@ -46,7 +46,7 @@ func TestGuardTokenExpiresAndRotates(t *testing.T) {
 // A sealed confirmation is bound to the MCP session that asked: another
 // session cannot spend it, and the refusal leaves it for its own.
 func TestGuardSealedBoundToSession(t *testing.T) {
-	g, _ := newSealer(KeysFromEnv("k"), state.NewMemory(), TokenTTL)
+	g := testSealer("k")
 	args := hashArgs("delete_sensors", map[string]any{"sensorIds": []any{"a"}})
 	tok := g.seal(sealed{Kind: "token", Tool: "delete_sensors", Args: args, FP: "x", Sess: "session-a"})
 	for _, other := range []string{"session-b", ""} {
@@ -66,7 +66,7 @@ func FuzzGuardOpen(f *testing.F) {
 	f.Add("AAAA", []byte{0, 0, 0, 0, 0x80})
 	f.Add("eyJrIjoidG9rZW4ifQ", []byte{})
 	f.Fuzz(func(t *testing.T, forged string, flip []byte) {
-		g, _ := newSealer(KeysFromEnv("fuzz-key"), state.NewMemory(), TokenTTL)
+		g := testSealer("fuzz-key")
 		args := hashArgs("delete_sensors", map[string]any{"filter": "x"})
 		if _, err := g.open(context.Background(), forged, "token", "delete_sensors", args, ""); err == nil {
 			t.Fatalf("a forged token opened: %q", forged)
@@ -88,4 +88,12 @@ func FuzzGuardOpen(f *testing.F) {
 			t.Fatalf("an altered token opened")
 		}
 	})
+}
+
+func testSealer(keys string) *sealer {
+	k, err := state.NewKeys(state.KeysFromEnv(keys))
+	if err != nil {
+		panic(err)
+	}
+	return newSealer(k, state.NewMemory(), TokenTTL)
 }

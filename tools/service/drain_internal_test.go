@@ -59,7 +59,7 @@ func TestStopDrainsCallsInFlight(t *testing.T) {
 	go func() { io.Copy(io.Discard, streamResp.Body); close(streamEnded) }()
 
 	answer := make(chan string, 1)
-	go func() { _, _, body := exchange(t, http.MethodPost, base, sess, slowCall); answer <- body }()
+	go func() { answer <- send(base, sess, slowCall) }()
 	<-started
 	stop()
 	time.Sleep(100 * time.Millisecond) // the stop has begun: the listener is closed
@@ -94,11 +94,29 @@ func TestStopIsBounded(t *testing.T) {
 			close(cancelled)
 			return nil, ctx.Err()
 		})
-	go exchange(t, http.MethodPost, base, nil, slowCall)
+	go send(base, nil, slowCall)
 	<-started
 	stop()
 	if err := <-errc; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	<-cancelled
+}
+
+// send posts body to /mcp from any goroutine: the answer's body, or the
+// transport's error.
+func send(base string, hdr map[string]string, body string) string {
+	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
