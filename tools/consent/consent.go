@@ -27,7 +27,7 @@ type Options struct {
 	Off       bool          // --no-confirm: nothing is asked
 	Fallback  Fallback      // for clients without form elicitation; "" means url
 	TTL       time.Duration // how long a confirmation lives; 0 means TokenTTL
-	Keys      [][]byte      // seal confirmation state; nil: random per process
+	Keys      [][]byte      // seal confirmation state (state.KeysFromEnv); nil: random per process
 	Store     state.Store   // approvals and spent nonces; nil: in memory
 	AuditPath string        // JSON lines per write, destructive call and guard decision
 	Log       *slog.Logger
@@ -62,7 +62,10 @@ func New(o Options) (*Guard, error) {
 	if o.Store == nil {
 		o.Store = state.NewMemory()
 	}
-	s, err := newSealer(o.Keys, o.Store, o.TTL)
+	if len(o.Keys) == 0 {
+		o.Keys = state.KeysFromEnv("")
+	}
+	keys, err := state.NewKeys(o.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +73,10 @@ func New(o Options) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Guard{seal: s, pages: newPages(o.Store, o.TTL, o.Log), audit: audit, secrets: o.Secrets,
-		fallback: o.Fallback, off: o.Off, ttl: o.TTL}, nil
+	// Approvals are sealed and bound to their key names in the store: one
+	// written or moved by anything without the key is refused.
+	return &Guard{seal: newSealer(keys, o.Store, o.TTL), pages: newPages(state.Sealed(o.Store, keys), o.TTL, o.Log), audit: audit,
+		secrets: o.Secrets, fallback: o.Fallback, off: o.Off, ttl: o.TTL}, nil
 }
 
 // Off reports whether the guard is off (--no-confirm).
@@ -214,7 +219,7 @@ func (k *call) ask() (any, *mcp.CallToolResult, error) {
 	if mode != "form" && k.g.fallback == FallbackURL {
 		a, err := k.g.pages.forArgs(k.ctx, k.args)
 		if err != nil {
-			return nil, nil, fmt.Errorf("refused: the confirmation could not be read, so nothing was changed: %w", err)
+			return k.refuse(fmt.Errorf("refused: the confirmation could not be read, so nothing was changed: %w", err))
 		}
 		if a != nil {
 			return k.pageAnswer(a)
@@ -325,6 +330,8 @@ func (k *call) settle(a *approval) (any, *mcp.CallToolResult, error) {
 	switch {
 	case a.Session != k.sess: // not ours to spend, nor to forget
 		return k.refuse(errors.New("refused: this confirmation was asked for by another MCP session; nothing was changed. Call again for a new preview"))
+	case a.Args != k.args || a.Tool != k.t.Name:
+		return k.refuse(errors.New("refused: this confirmation was given for another call; nothing was changed. Call again for a new preview"))
 	case a.expired(k.g.seal.now()):
 		pages.forget(k.ctx, a)
 		return k.refuse(fmt.Errorf("refused: the confirmation page expired before it was used (confirmations last %s); nothing was changed. Call again for a new preview and link", k.g.ttl))
