@@ -196,6 +196,9 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *tool.Too
 		return f.errorResult(err, nil)
 	}
 	in, args, token, err := t.Decode(raw)
+	if err == nil {
+		err = toolsets.RefuseMaskedFields(args)
+	}
 	if err != nil {
 		return f.errorResult(err, shape.SecretValues(req.GetArguments())) // a refusal may quote the value
 	}

@@ -3,6 +3,7 @@ package shape
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,7 +99,18 @@ type Revealed map[string]any
 // activationKeyRE finds the fields that carry the subscription's sensor
 // activation keys, whatever resource shows them (sensors, images,
 // containers, compliance): compact JSON, as json.Marshal writes it.
-var activationKeyRE = regexp.MustCompile(`"(?i:customerId|customerUuid|activationId|activationUuid)":"(?:[^"\\]|\\.)*"`)
+var activationKeyRE = regexp.MustCompile(`"(?i:` + strings.Join(maskedFields, "|") + `)":"(?:[^"\\]|\\.)*"`)
+
+// maskedFields carry the subscription's sensor activation keys: every
+// result masks them (MaskActivationKeys).
+var maskedFields = []string{"customerId", "customerUuid", "activationId", "activationUuid"}
+
+// MaskedField reports whether a field, or a dotted path's last part, is
+// one that every result masks (in any case).
+func MaskedField(name string) bool {
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	return slices.ContainsFunc(maskedFields, func(f string) bool { return strings.EqualFold(f, last) })
+}
 
 // MaskActivationKeys masks the activation keys in an encoded result, as
 // get_activation_keys does without reveal (the last 4 characters remain,

@@ -2,6 +2,7 @@ package toolsets
 
 import (
 	"encoding/base64"
+	"net/url"
 
 	json "github.com/segmentio/encoding/json"
 
@@ -88,6 +89,12 @@ func openCursor(c *tool.Ctx, in any) (cursorState, error) {
 	}
 	for k, v := range st.Sel {
 		c.Args[k] = v
+	}
+	if err := RefuseMaskedFields(c.Args); err != nil {
+		return st, err
+	}
+	if q, err := url.ParseQuery(st.Query); err != nil || maskedFieldIn(q.Get("filter")+" "+q.Get("paginationQuery")) != "" {
+		return st, tool.Invalid("cursor", "is not a cursor this server gave out; pass it back exactly as received")
 	}
 	b, _ := json.Marshal(c.Args)
 	if err := json.Unmarshal(b, in); err != nil {

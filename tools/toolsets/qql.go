@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 // qqlOps names the list operation whose QQL each tool's filter is
@@ -42,6 +45,34 @@ var (
 	qqlValueRE = regexp.MustCompile("`[^`]*`|\"[^\"]*\"|'[^']*'|\\[[^\\]]*\\]")
 	qqlFieldRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9_.]*)\s*(?::|[<>]=?)`)
 )
+
+// qqlWordRE finds what a filter or a sort could name as a field: every
+// word outside the quoted values.
+var qqlWordRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_.]*`)
+
+// RefuseMaskedFields refuses a filter or a sort that names a field every
+// result masks (the activation keys): the records it matches, or their
+// order, would tell its value one character at a time, though no result
+// shows it.
+func RefuseMaskedFields(args map[string]any) error {
+	for _, arg := range []string{"filter", "sort"} {
+		q, _ := args[arg].(string)
+		if f := maskedFieldIn(q); f != "" {
+			return tool.Invalid(arg, "names %s, which this server masks in every result: a %s on it could reveal it, so it is refused; leave %s out", f, arg, f)
+		}
+	}
+	return nil
+}
+
+// maskedFieldIn is the first masked field a QQL text names, or "".
+func maskedFieldIn(q string) string {
+	for _, w := range qqlWordRE.FindAllString(qqlValueRE.ReplaceAllString(q, "v"), -1) {
+		if shape.MaskedField(w) {
+			return w
+		}
+	}
+	return ""
+}
 
 // WithQQLHelp adds to the error of a call that Qualys refused (HTTP 400)
 // with a filter what qqlHelp says, if anything.
