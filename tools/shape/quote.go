@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,9 +14,11 @@ import (
 // said it. Every such value goes through Quote: in double quotes, with
 // quotes, backslashes, line breaks, control characters (ANSI escapes),
 // bidi overrides and invisible format characters written as Go escapes,
-// and cut to MaxShown characters. The same escaping serves the
-// elicitation message, the confirmation page (where html/template also
-// HTML-escapes it) and the command line's prompt.
+// and cut to MaxShown characters. Quotation marks of other scripts and
+// their lookalikes (“ ” ＂ « » ″ 〞 …) are escaped too: none can close
+// the quotes and pass what follows for the server's words. The same
+// escaping serves the elicitation message, the confirmation page (where
+// html/template also HTML-escapes it) and the command line's prompt.
 
 // MaxShown is how many characters of one value a human is shown.
 const MaxShown = 200
@@ -36,8 +39,10 @@ func escapeText(s string, inQuotes, keepNewlines bool) string {
 		case (r == '"' || r == '\\') && inQuotes:
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case strconv.IsPrint(r):
+		case strconv.IsPrint(r) && !lookalike(r):
 			b.WriteRune(r)
+		case r > unicode.MaxASCII && lookalike(r):
+			fmt.Fprintf(&b, `\u%04x`, r) // QuoteRune would leave a printable one as it is
 		default:
 			q := strconv.QuoteRune(r) // '\x1b', '\u202e', '\n'
 			b.WriteString(q[1 : len(q)-1])
@@ -45,6 +50,19 @@ func escapeText(s string, inQuotes, keepNewlines bool) string {
 		i += n
 	}
 	return b.String()
+}
+
+// lookalikes are characters that pass for a quotation mark or a
+// backslash besides Unicode's Quotation_Mark ones: primes and ditto
+// marks, modifier letters, ornaments, the fullwidth backslash.
+var lookalikes = []rune{'\u02ba', '\u02dd', '\u02ee', '\u2032', '\u2033', '\u2034', '\u2035', '\u2036', '\u2037', '\u3003',
+	'\u275b', '\u275c', '\u275d', '\u275e', '\U0001f676', '\U0001f677', '\U0001f678', '\uff3c', '\ufe68'}
+
+// lookalike reports whether r could pass for the end of a quoted value
+// (a quotation mark of any script, or one of the lookalikes), outside
+// ASCII: a person would read the text after it as the server's own.
+func lookalike(r rune) bool {
+	return r > unicode.MaxASCII && (unicode.Is(unicode.Quotation_Mark, r) || unicode.In(r, unicode.Pi, unicode.Pf) || slices.Contains(lookalikes, r))
 }
 
 // Quote shows one value a model or Qualys chose: quoted, escaped and

@@ -15,6 +15,9 @@ func TestQuote(t *testing.T) {
 		{"bad\xffutf8", `"bad\xffutf8"`},
 		{"Zürich 東京", `"Zürich 東京"`},
 		{"\u00a0nbsp\u2028ls", `"\u00a0nbsp\u2028ls"`},
+		{"a\u201cb\u201dc\u2018d\u2019", `"a\u201cb\u201dc\u2018d\u2019"`},
+		{"\uff02\uff07\u00ab\u00bb\u2039\u203a\u300c\u301e\u2033\u02ba\u275e\uff3c", `"\uff02\uff07\u00ab\u00bb\u2039\u203a\u300c\u301e\u2033\u02ba\u275e\uff3c"`},
+		{"it's 'fine'", `"it's 'fine'"`},
 	} {
 		if got := Quote(c.in); got != c.want {
 			t.Errorf("Quote(%q) = %s, want %s", c.in, got, c.want)
