@@ -13,9 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	mcpclient "github.com/mark3labs/mcp-go/client"
@@ -305,3 +308,63 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
 }
+
+// stopSignal is the cause of the server's context when a signal stops it.
+type stopSignal struct{ os.Signal }
+
+func (s stopSignal) Error() string { return "stopped by " + s.String() }
+
+// signalContext is cancelled by SIGINT or SIGTERM, with the signal as its
+// cause. A second signal ends the process at once, as if none were caught.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(stopSignal{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
+
+// stopped turns how a server ended into run's answer: stopped by a signal,
+// or on stdio by the client closing stdin, is a clean end, said in one line;
+// anything else is the server's error.
+func stopped(ctx context.Context, err error, stdio bool, log *slog.Logger) error {
+	var sig stopSignal
+	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		log.Info("stopped", "signal", sig.String())
+		return nil
+	case stdio && err == nil:
+		log.Info("stopped: the client closed stdin")
+	}
+	return err
+}
+
+// demoted logs Info records at Debug: the start-up details a stdio server
+// leaves to --log-level debug.
+type demoted struct{ slog.Handler }
+
+func (d demoted) Enabled(ctx context.Context, l slog.Level) bool {
+	return d.Handler.Enabled(ctx, demote(l))
+}
+
+func (d demoted) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = demote(r.Level)
+	return d.Handler.Handle(ctx, r)
+}
+
+func demote(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (d demoted) WithAttrs(as []slog.Attr) slog.Handler { return demoted{d.Handler.WithAttrs(as)} }
+func (d demoted) WithGroup(name string) slog.Handler    { return demoted{d.Handler.WithGroup(name)} }

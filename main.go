@@ -2,15 +2,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
@@ -83,7 +81,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 
 	if *dynamic && !flagGiven(fs, "toolsets") {
@@ -105,7 +103,12 @@ func run(args []string) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if opts.State, err = tools.OpenState(ctx, *stateURL, os.Getenv, logger); err != nil {
+	stdioServer := sub == "" && *httpAddr == ""
+	startLog := logger
+	if stdioServer { // one line says what stdio waits for; the rest at debug
+		startLog = slog.New(demoted{logger.Handler()})
+	}
+	if opts.State, err = tools.OpenState(ctx, *stateURL, os.Getenv, startLog); err != nil {
 		return err
 	}
 	defer opts.State.Close()
@@ -126,7 +129,10 @@ func run(args []string) error {
 	}
 	cfg.UserAgent, cfg.Timeout, cfg.Secrets = "qualys-cs-mcp/"+version, *timeout, secrets
 	cfg.RateLimits, cfg.State, cfg.StateKey, cfg.Logger = limits, opts.State, opts.StateKeys[0], logger
-	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
+	gateway := cfg.Gateway.Host
+	if *useSandbox {
+		gateway = "emulated, in process"
+	}
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
 	} else if *fallback == string(tools.FallbackToken) {
@@ -136,16 +142,20 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("tools offered", "count", len(srv.Tools))
 	if sub == subcmdCall {
 		return callTool(ctx, srv, pos, *yes, stdio())
 	}
-	if *httpAddr != "" {
-		return srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
+	started := []any{"version", version, "gateway", gateway, "tools", len(srv.Tools)}
+	if stdioServer {
+		logger.Info("serving MCP on stdio: waiting for an MCP client on stdin (Ctrl-C to stop)", started...)
+		err = srv.ServeStdio(ctx, os.Stdin, os.Stdout)
+	} else {
+		logger.Info("qualys-cs-mcp starting", started...)
+		err = srv.ServeHTTP(ctx, tools.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
 			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins), PublicURL: *publicURL,
 			MaxSessions: *maxSess, SessionIdle: *sessIdle, MaxConns: *maxConns}, nil)
 	}
-	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)
+	return stopped(ctx, err, stdioServer, logger)
 }
 
 func split(s string) []string {
