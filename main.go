@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -95,6 +96,11 @@ func run(args []string) error {
 	}
 	if sub == subcmdTools {
 		return listTools(os.Stdout, opts)
+	}
+	if *auditLog != "" { // a fresh machine has no folder for it yet
+		if err := os.MkdirAll(filepath.Dir(*auditLog), 0o700); err != nil {
+			return fmt.Errorf("--audit-log %q: cannot make its folder: %w", *auditLog, err)
+		}
 	}
 	if *publicURL != "" && *httpAddr == "" {
 		return &exitError{exitUsage, errors.New("--public-url needs --http")}

@@ -2,7 +2,7 @@ package main
 
 // How the real binary starts and stops: what stdio says it waits for, a
 // clean exit 0 with one "stopped" line on SIGINT and SIGTERM (stdio and
-// HTTP).
+// HTTP), and --audit-log making its folder on a fresh machine.
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -148,5 +149,29 @@ func TestHTTPStopsCleanly(t *testing.T) {
 				t.Errorf("stderr: %s", errs)
 			}
 		})
+	}
+}
+
+// --audit-log makes its folder (0700) where it is missing, as on a fresh
+// machine, and the audit trail lands there.
+func TestAuditLogMakesItsFolder(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".qualys-cs-mcp", "logs", "audit.jsonl")
+	r := runBin(t, "", nil, "call", "--sandbox", "--yes", "--audit-log", path, "delete_sensors", `{"filter": "status:`+"`UNKNOWN`"+`"}`)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	for _, dir := range []string{filepath.Dir(path), filepath.Dir(filepath.Dir(path))} {
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, mode %v: want a folder of mode 0700", dir, err, fi)
+		}
+	}
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"tool":"delete_sensors"`) {
+		t.Errorf("the audit log: %v: %s", err, b)
+	}
+	// A folder it cannot make is refused, naming the flag.
+	r = runBin(t, "", nil, "--sandbox", "--audit-log", filepath.Join(path, "under-a-file", "audit.jsonl"))
+	if r.code == 0 || !strings.Contains(r.errOut, "--audit-log") {
+		t.Errorf("an impossible folder: exit %d: %s", r.code, r.errOut)
 	}
 }
