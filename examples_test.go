@@ -18,19 +18,24 @@ import (
 	"time"
 )
 
-// envNames lists the environment variables the binary reads.
+// envNames lists the environment variables the binary reads: the getenv
+// calls in the project's files linked into the shipped binary.
 func envNames(t *testing.T) []string {
 	t.Helper()
-	files, _ := filepath.Glob("client/*.go")
-	more, _ := filepath.Glob("client/*/*.go")
-	files = append(files, more...)
-	files = append(files, "main.go", "cli.go")
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var files []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		for _, name := range f[1:] {
+			files = append(files, filepath.Join(f[0], name))
+		}
+	}
 	re := regexp.MustCompile(`(?i)getenv\("(QUALYS_[A-Z0-9_]+)"\)`)
 	var names []string
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -41,7 +46,7 @@ func envNames(t *testing.T) []string {
 			}
 		}
 	}
-	for _, must := range []string{"QUALYS_USERNAME", "QUALYS_PASSWORD", "QUALYS_POD"} {
+	for _, must := range []string{"QUALYS_USERNAME", "QUALYS_PASSWORD", "QUALYS_POD", "QUALYS_MCP_STATE_KEY"} {
 		if !slices.Contains(names, must) {
 			t.Fatalf("found no getenv(%q) in %v; the scan is broken", must, files)
 		}
