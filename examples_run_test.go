@@ -36,6 +36,7 @@ type newUser struct {
 	t        *testing.T
 	home     string
 	gateway  string
+	sb       *sandbox.Server
 	sawAudit bool
 }
 
@@ -57,7 +58,7 @@ func freshUser(t *testing.T) *newUser {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeSB)
-	u.gateway = base
+	u.gateway, u.sb = base, sb
 	return u
 }
 
