@@ -2,7 +2,8 @@ package main
 
 // The client set-up examples and server.json must parse and name only flags
 // the binary accepts (from its --help) and environment variables it reads
-// (from the getenv calls in main.go and client/).
+// (from the getenv calls of the code linked into the binary). The examples
+// also run: examples_run_test.go and examples_compose_test.go.
 
 import (
 	"bytes"
@@ -269,6 +270,21 @@ func (c checker) claudeCodeLines(path, text string) int {
 // the replicas of the script and of compose.yaml use only flags and
 // variables the binary has.
 func (c checker) loadBalanced(dir string) int {
+	// Each file runs in a test: run.sh builds and starts gateway/ and proxy/
+	// (TestLoadBalancedExample); compose.yaml and nginx.conf run as a
+	// deployment (TestComposeDeploymentRuns).
+	exercised := []string{"compose.yaml", "gateway/main.go", "nginx.conf", "proxy/main.go", "run.sh"}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return err
+	})
+	if !slices.Equal(files, exercised) {
+		c.t.Errorf("%s holds %v; the tests run %v: give a new file a test", dir, files, exercised)
+	}
 	script := filepath.Join(dir, "run.sh")
 	if out, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
 		c.t.Fatalf("%s: %v: %s", script, err, out)
