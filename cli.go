@@ -13,14 +13,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
@@ -102,21 +106,134 @@ func parseArgs(fs *flag.FlagSet, args []string) (sub string, pos []string, err e
 	return "", nil, exitWith(exitUsage, "unexpected argument %q; the subcommands are tools and call (see --help)", pos[0])
 }
 
-// printUsage prints the synopsis and the flags on w.
+// flagGroups places each flag in a --help section, in the order shown;
+// adding a flag is adding its line here (TestHelpGroupsEveryFlag fails on a
+// flag that has none).
+var flagGroups = []struct{ flag, group string }{
+	{"sandbox", "Running"},
+	{"log-level", "Running"},
+	{"version", "Running"},
+	{"read-only", "Tools"},
+	{"toolsets", "Tools"},
+	{"tools", "Tools"},
+	{"dynamic-toolsets", "Tools"},
+	{"confirm-fallback", "Consent"},
+	{"confirm-ttl", "Consent"},
+	{"no-confirm", "Consent"},
+	{"audit-log", "Consent"},
+	{"yes", "Consent"},
+	{"http", "HTTP service"},
+	{"stateless", "HTTP service"},
+	{"public-url", "HTTP service"},
+	{"allowed-origins", "HTTP service"},
+	{"state", "Shared state (replicas)"},
+	{"timeout", "Limits"},
+	{"rate-limits", "Limits"},
+	{"result-budget", "Limits"},
+	{"http-rate", "Limits"},
+	{"max-sessions", "Limits"},
+	{"session-idle", "Limits"},
+	{"max-conns", "Limits"},
+}
+
+// envHelp is every environment variable the binary reads, for --help
+// (TestHelpNamesEveryVariable checks it against the code).
+var envHelp = []struct{ name, text string }{
+	{"QUALYS_USERNAME", "the Qualys API user (a CS User role cannot use the API)"},
+	{"QUALYS_PASSWORD", "its password"},
+	{"QUALYS_PASSWORD_FILE", "a file holding the password, instead of QUALYS_PASSWORD"},
+	{"QUALYS_TOKEN", "a pre-issued JWT: no login (renewed with the user and password when set)"},
+	{"QUALYS_POD", "the platform: " + strings.Join(client.PodNames(), ", ")},
+	{"QUALYS_GATEWAY_URL", "the API gateway's URL, instead of QUALYS_POD (https, except on loopback)"},
+	{"QUALYS_MCP_HTTP_TOKEN", "with --http: the bearer token clients must send (required off loopback)"},
+	{"QUALYS_MCP_STATE_KEY", "the key sealing confirmations (and the shared JWT): required with --state, the same on every replica; new,old during a rotation"},
+	{"QUALYS_MCP_STATE_URL", "as --state (the flag wins)"},
+	{"QUALYS_MCP_STATE_PASSWORD", "the Redis password (never in --state)"},
+	{"QUALYS_MCP_STATE_PASSWORD_FILE", "a file holding the Redis password"},
+}
+
+const helpWidth = 80
+
+// printUsage prints the synopsis, the flags by group and the environment
+// variables on w.
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `Usage:
-  qualys-cs-mcp [flags]                          serve MCP on stdio (or --http ADDR)
-  qualys-cs-mcp tools [flags]                    list the tools offered: name, tier, what it does
-  qualys-cs-mcp call [flags] TOOL ['{json}'|-]   run one tool and print its result (- reads the JSON from stdin)
-
-Exit codes of call: 0 success, 1 tool error, 2 usage, 3 not confirmed (nothing changed).
-
-Flags:
+  qualys-cs-mcp [flags]            serve MCP on stdio: an MCP client starts it
+                                   and talks to it on stdin and stdout
+  qualys-cs-mcp --http ADDR        serve MCP over streamable HTTP at ADDR/mcp
+  qualys-cs-mcp tools [flags]      list the tools the flags offer
+  qualys-cs-mcp call [flags] TOOL ['{json}' | -]
+                                   run one tool and print its result
+                                   (- reads the JSON arguments from stdin)
 `)
-	out := fs.Output()
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(out)
+	var order []string
+	rows := map[string][][2]string{}
+	add := func(group string, f *flag.Flag) {
+		if _, ok := rows[group]; !ok {
+			order = append(order, group)
+		}
+		name, usage := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if name != "" {
+			left += " " + name
+		}
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" {
+			usage += " (default " + d + ")"
+		}
+		rows[group] = append(rows[group], [2]string{left, usage})
+	}
+	grouped := map[string]bool{}
+	for _, g := range flagGroups {
+		if f := fs.Lookup(g.flag); f != nil {
+			add(g.group, f)
+			grouped[g.flag] = true
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !grouped[f.Name] {
+			add("Ungrouped (give them a group in cli.go's flagGroups)", f)
+		}
+	})
+	for _, g := range order {
+		fmt.Fprintf(w, "\n%s:\n", g)
+		printRows(w, rows[g], 27)
+	}
+	fmt.Fprint(w, "\nEnvironment (credentials go here or in files, never in flags):\n")
+	var env [][2]string
+	for _, e := range envHelp {
+		env = append(env, [2]string{e.name, e.text})
+	}
+	printRows(w, env, 34)
+	fmt.Fprint(w, "\nExit codes: 0 done (or stopped by SIGINT/SIGTERM), 1 failed, 2 bad usage,\n3 not confirmed (call: nothing changed).\n")
+}
+
+// printRows prints two columns, the second starting at column col and
+// wrapped at helpWidth; a longer first column puts it on the next line.
+func printRows(w io.Writer, rows [][2]string, col int) {
+	pad := strings.Repeat(" ", col)
+	for _, r := range rows {
+		line := "  " + r[0]
+		if len(line)+2 > col {
+			fmt.Fprintln(w, line)
+			line = pad
+		} else {
+			line += pad[len(line):]
+		}
+		sep := ""
+		for _, word := range strings.Fields(r[1]) {
+			// a list too long for a line breaks after its commas
+			for _, part := range strings.SplitAfter(word, ",") {
+				if len(line) > col && len(line)+len(sep)+len(part) > helpWidth {
+					fmt.Fprintln(w, line)
+					line, sep = pad, ""
+				}
+				line += sep + part
+				sep = ""
+			}
+			sep = " "
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // listTools prints the tools the flags offer, one line each. It needs no
@@ -309,3 +426,63 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
 }
+
+// stopSignal is the cause of the server's context when a signal stops it.
+type stopSignal struct{ os.Signal }
+
+func (s stopSignal) Error() string { return "stopped by " + s.String() }
+
+// signalContext is cancelled by SIGINT or SIGTERM, with the signal as its
+// cause. A second signal ends the process at once, as if none were caught.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(stopSignal{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
+
+// stopped turns how a server ended into run's answer: stopped by a signal,
+// or on stdio by the client closing stdin, is a clean end, said in one line;
+// anything else is the server's error.
+func stopped(ctx context.Context, err error, stdio bool, log *slog.Logger) error {
+	var sig stopSignal
+	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		log.Info("stopped", "signal", sig.String())
+		return nil
+	case stdio && err == nil:
+		log.Info("stopped: the client closed stdin")
+	}
+	return err
+}
+
+// demoted logs Info records at Debug: the start-up details a stdio server
+// leaves to --log-level debug.
+type demoted struct{ slog.Handler }
+
+func (d demoted) Enabled(ctx context.Context, l slog.Level) bool {
+	return d.Handler.Enabled(ctx, demote(l))
+}
+
+func (d demoted) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = demote(r.Level)
+	return d.Handler.Handle(ctx, r)
+}
+
+func demote(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (d demoted) WithAttrs(as []slog.Attr) slog.Handler { return demoted{d.Handler.WithAttrs(as)} }
+func (d demoted) WithGroup(name string) slog.Handler    { return demoted{d.Handler.WithGroup(name)} }

@@ -2,9 +2,11 @@ package main
 
 // The client set-up examples and server.json must parse and name only flags
 // the binary accepts (from its --help) and environment variables it reads
-// (from the getenv calls in main.go and client/).
+// (from the getenv calls of the code linked into the binary). The examples
+// also run: examples_run_test.go and examples_compose_test.go.
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -18,19 +20,24 @@ import (
 	"time"
 )
 
-// envNames lists the environment variables the binary reads.
+// envNames lists the environment variables the binary reads: the getenv
+// calls in the project's files linked into the shipped binary.
 func envNames(t *testing.T) []string {
 	t.Helper()
-	files, _ := filepath.Glob("client/*.go")
-	more, _ := filepath.Glob("client/*/*.go")
-	files = append(files, more...)
-	files = append(files, "main.go", "cli.go")
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var files []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		for _, name := range f[1:] {
+			files = append(files, filepath.Join(f[0], name))
+		}
+	}
 	re := regexp.MustCompile(`(?i)getenv\("(QUALYS_[A-Z0-9_]+)"\)`)
 	var names []string
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -41,7 +48,7 @@ func envNames(t *testing.T) []string {
 			}
 		}
 	}
-	for _, must := range []string{"QUALYS_USERNAME", "QUALYS_PASSWORD", "QUALYS_POD"} {
+	for _, must := range []string{"QUALYS_USERNAME", "QUALYS_PASSWORD", "QUALYS_POD", "QUALYS_MCP_STATE_KEY"} {
 		if !slices.Contains(names, must) {
 			t.Fatalf("found no getenv(%q) in %v; the scan is broken", must, files)
 		}
@@ -93,6 +100,7 @@ type stdioServer struct {
 	Args    []string          `json:"args"`
 	Env     map[string]string `json:"env"`
 	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
 }
 
 func (c checker) server(where string, s stdioServer) {
@@ -101,8 +109,8 @@ func (c checker) server(where string, s stdioServer) {
 		if !regexp.MustCompile(`^https?://[^/]+/mcp$`).MatchString(s.URL) {
 			c.t.Errorf("%s: url %q is not the server's /mcp endpoint", where, s.URL)
 		}
-	case s.Command != "qualys-cs-mcp":
-		c.t.Errorf("%s: command %q, want qualys-cs-mcp", where, s.Command)
+	case strings.TrimSuffix(filepath.Base(s.Command), ".exe") != "qualys-cs-mcp":
+		c.t.Errorf("%s: command %q, want qualys-cs-mcp (or its absolute path)", where, s.Command)
 	}
 	c.args(where, s.Args)
 	c.vars(where, s.Env)
@@ -113,16 +121,67 @@ func (c checker) server(where string, s stdioServer) {
 	}
 }
 
+// clientFile is an MCP client's configuration: Claude Desktop's and
+// Cursor's mcpServers, or VS Code's servers and inputs.
+type clientFile struct {
+	MCPServers map[string]stdioServer `json:"mcpServers"`
+	Servers    map[string]stdioServer `json:"servers"`
+	Inputs     []input                `json:"inputs"`
+}
+
+type input struct {
+	Type, ID, Description string
+	Password              bool
+}
+
+func (f clientFile) servers() map[string]stdioServer {
+	if f.Servers != nil {
+		return f.Servers
+	}
+	return f.MCPServers
+}
+
+// clientFile parses a client's configuration and checks each server in it;
+// an ${input:ID} must name a declared input, a password one for a secret.
+func (c checker) clientFile(where string, raw []byte) clientFile {
+	var f clientFile
+	decodeJSON(c.t, where, raw, &f)
+	if len(f.servers()) == 0 || f.Servers != nil && f.MCPServers != nil {
+		c.t.Errorf("%s: want servers (VS Code) or mcpServers, one of them", where)
+	}
+	inputs := map[string]input{}
+	for _, in := range f.Inputs {
+		inputs[in.ID] = in
+	}
+	for name, s := range f.servers() {
+		c.server(where+": "+name, s)
+		for k, v := range s.Env {
+			if id, ok := strings.CutPrefix(v, "${input:"); ok {
+				if in, ok := inputs[strings.TrimSuffix(id, "}")]; !ok || in.Type != "promptString" || strings.Contains(k, "PASSWORD") && !in.Password {
+					c.t.Errorf("%s: %s uses %s, which is not a (password) input prompt", where, k, v)
+				}
+			}
+		}
+	}
+	return f
+}
+
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	decodeJSON(t, path, b, v)
+}
+
+// decodeJSON decodes b into v, refusing fields v does not have.
+func decodeJSON(t *testing.T, where string, b []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", where, err)
 	}
 }
 
@@ -135,44 +194,16 @@ func TestClientExamples(t *testing.T) {
 	seen := 0
 	for _, f := range files {
 		switch filepath.Base(f) {
-		case "claude_desktop_config.json", "cursor-mcp.json":
-			var cfg struct {
-				MCPServers map[string]stdioServer `json:"mcpServers"`
+		case "claude_desktop_config.json", "cursor-mcp.json", "vscode-mcp.json":
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
 			}
-			readJSON(t, f, &cfg)
-			for name, s := range cfg.MCPServers {
-				c.server(f+": "+name, s)
-			}
-			seen += len(cfg.MCPServers)
-		case "vscode-mcp.json":
-			var cfg struct {
-				Inputs []struct {
-					Type, ID, Description string
-					Password              bool
-				} `json:"inputs"`
-				Servers map[string]stdioServer `json:"servers"`
-			}
-			readJSON(t, f, &cfg)
-			ids := map[string]bool{}
-			for _, in := range cfg.Inputs {
-				ids[in.ID] = in.Type == "promptString" && in.Password
-			}
-			for name, s := range cfg.Servers {
-				c.server(f+": "+name, s)
-				for k, v := range s.Env {
-					if id, ok := strings.CutPrefix(v, "${input:"); ok && !ids[strings.TrimSuffix(id, "}")] {
-						c.t.Errorf("%s: %s uses %s, which is not a password input", f, k, v)
-					}
-				}
-			}
-			password := false
-			for _, ok := range ids {
-				password = password || ok
-			}
-			if !password {
+			cfg := c.clientFile(f, raw)
+			if filepath.Base(f) == "vscode-mcp.json" && !slices.ContainsFunc(cfg.Inputs, func(in input) bool { return in.Password }) {
 				t.Errorf("%s: no password input prompt", f)
 			}
-			seen += len(cfg.Servers)
+			seen += len(cfg.servers())
 		case "loadbalanced":
 			seen += c.loadBalanced(f)
 		case "claude-code.sh":
@@ -239,6 +270,21 @@ func (c checker) claudeCodeLines(path, text string) int {
 // the replicas of the script and of compose.yaml use only flags and
 // variables the binary has.
 func (c checker) loadBalanced(dir string) int {
+	// Each file runs in a test: run.sh builds and starts gateway/ and proxy/
+	// (TestLoadBalancedExample); compose.yaml and nginx.conf run as a
+	// deployment (TestComposeDeploymentRuns).
+	exercised := []string{"compose.yaml", "gateway/main.go", "nginx.conf", "proxy/main.go", "run.sh"}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return err
+	})
+	if !slices.Equal(files, exercised) {
+		c.t.Errorf("%s holds %v; the tests run %v: give a new file a test", dir, files, exercised)
+	}
 	script := filepath.Join(dir, "run.sh")
 	if out, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
 		c.t.Fatalf("%s: %v: %s", script, err, out)
@@ -364,16 +410,16 @@ func TestServerJSON(t *testing.T) {
 	}
 }
 
-// TestREADMEListsEveryFlag: the README's configuration table names every
-// flag the binary accepts.
+// TestREADMEListsEveryFlag: docs/configuration.md's table names every flag
+// the binary accepts.
 func TestREADMEListsEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	doc, err := os.ReadFile("docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for flag := range flagsFromHelp(t) {
-		if !strings.Contains(string(readme), "`--"+flag) {
-			t.Errorf("README.md does not document --%s", flag)
+		if !strings.Contains(string(doc), "| `--"+flag) {
+			t.Errorf("docs/configuration.md does not document --%s", flag)
 		}
 	}
 }

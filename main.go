@@ -2,15 +2,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
@@ -43,29 +42,29 @@ func run(args []string) error {
 	fs.Usage = func() {}
 	var (
 		useSandbox = fs.Bool("sandbox", false, "serve the tools from an embedded emulated CS gateway (no Qualys account needed)")
-		httpAddr   = fs.String("http", "", "serve streamable HTTP on ADDR (e.g. 127.0.0.1:8080) instead of stdio")
-		stateless  = fs.Bool("stateless", false, "with --http: stateless mode, for load-balanced replicas")
+		httpAddr   = fs.String("http", "", "serve streamable HTTP on `ADDR` (e.g. 127.0.0.1:8080) instead of stdio")
+		stateless  = fs.Bool("stateless", false, "with --http: no server-side sessions, for load-balanced replicas")
 		readOnly   = fs.Bool("read-only", false, "offer only read tools")
-		setNames   = fs.String("toolsets", toolsets.DefaultToolsets, "comma-separated toolsets to offer, or all")
-		toolNames  = fs.String("tools", "", "comma-separated tools to offer (default: every tool of the toolsets)")
+		setNames   = fs.String("toolsets", toolsets.DefaultToolsets, "comma-separated `LIST` of toolsets to offer, or all")
+		toolNames  = fs.String("tools", "", "comma-separated `LIST` of tools to offer (default: every tool of the toolsets)")
 		dynamic    = fs.Bool("dynamic-toolsets", false, "list only list_toolsets, get_toolset_tools and enable_toolset at first; the assistant enables toolsets as it needs them (--toolsets defaults to all)")
-		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off (unattended automation)")
-		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
-		confirmTTL = fs.Duration("confirm-ttl", consent.TokenTTL, "how long a confirmation (page, elicitation, token) lasts")
-		logLevel   = fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
-		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to PATH")
-		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum bytes of one tool result")
-		timeout    = fs.Duration("timeout", 60*time.Second, "timeout of one request to Qualys")
-		httpRate   = fs.Float64("http-rate", service.DefaultRate, "with --http: requests per second allowed per session (burst twice that); per client address, for requests no session carries, four times that")
-		maxSess    = fs.Int("max-sessions", service.DefaultMaxSessions, "with --http: live sessions at most; past that initialize answers 503")
-		sessIdle   = fs.Duration("session-idle", service.DefaultSessionIdle, "with --http: a session without a request for this long ends")
-		maxConns   = fs.Int("max-conns", service.DefaultMaxConns, "with --http: open connections at most (past that the longest idle one is closed)")
-		origins    = fs.String("allowed-origins", "", "with --http: comma-separated browser origins allowed besides loopback")
-		publicURL  = fs.String("public-url", "", "with --http: the base of confirmation links, as users reach this server (e.g. https://mcp.example.com behind a reverse proxy)")
+		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off: destructive tools run without asking anyone (unattended automation)")
+		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form, `MODE`: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
+		confirmTTL = fs.Duration("confirm-ttl", consent.TokenTTL, "how long a confirmation (page, elicitation, token) lasts: a `DURATION` such as 10m")
+		logLevel   = fs.String("log-level", "info", "logs on stderr at `LEVEL`: debug, info, warn or error")
+		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to `PATH` (its folder is made, 0700)")
+		budget     = fs.Int("result-budget", tools.DefaultResultBudget, "maximum `BYTES` of one tool result")
+		timeout    = fs.Duration("timeout", 60*time.Second, "timeout of one request to Qualys: a `DURATION` such as 90s")
+		httpRate   = fs.Float64("http-rate", service.DefaultRate, "with --http: `N` requests per second per session (burst twice that); per client address, for requests no session carries, four times that")
+		maxSess    = fs.Int("max-sessions", service.DefaultMaxSessions, "with --http: `N` live sessions at most; past that initialize answers 503")
+		sessIdle   = fs.Duration("session-idle", service.DefaultSessionIdle, "with --http: a session without a request for this `DURATION` ends")
+		maxConns   = fs.Int("max-conns", service.DefaultMaxConns, "with --http: `N` open connections at most (past that the longest idle one is closed)")
+		origins    = fs.String("allowed-origins", "", "with --http: comma-separated `LIST` of browser origins allowed besides loopback")
+		publicURL  = fs.String("public-url", "", "with --http: the base `URL` of confirmation links, as users reach this server (e.g. https://mcp.example.com behind a reverse proxy)")
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
-		stateURL   = fs.String("state", "", "where replicas share state: redis://HOST:PORT/DB or rediss://... (password from QUALYS_MCP_STATE_PASSWORD[_FILE]; default: in memory, also QUALYS_MCP_STATE_URL)")
-		rateLimits = fs.String("rate-limits", "", "requests per 60 s per endpoint class, for subscriptions whose limits differ: class=N,... (classes: bulk-list 120, inventory 5000, other 1000)")
+		stateURL   = fs.String("state", "", "share state with other replicas at `URL`: redis://HOST:PORT/DB or rediss://... (default: in memory; also QUALYS_MCP_STATE_URL)")
+		rateLimits = fs.String("rate-limits", "", "requests per 60 s per endpoint class where a subscription's limits differ, as `CLASS=N,...`; the classes: bulk-list (120), inventory (5000), other (1000)")
 	)
 	go toolsets.All() // build the catalogue's schemas while the rest starts up
 	sub, pos, err := parseArgs(fs, args)
@@ -87,7 +86,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 
 	if *dynamic && !flagGiven(fs, "toolsets") {
@@ -102,6 +101,11 @@ func run(args []string) error {
 	if sub == subcmdTools {
 		return listTools(os.Stdout, opts)
 	}
+	if *auditLog != "" { // a fresh machine has no folder for it yet
+		if err := os.MkdirAll(filepath.Dir(*auditLog), 0o700); err != nil {
+			return fmt.Errorf("--audit-log %q: cannot make its folder: %w", *auditLog, err)
+		}
+	}
 	if *publicURL != "" && *httpAddr == "" {
 		return &exitError{exitUsage, errors.New("--public-url needs --http")}
 	}
@@ -109,7 +113,12 @@ func run(args []string) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if opts.State, err = tools.OpenState(ctx, *stateURL, os.Getenv, logger); err != nil {
+	stdioServer := sub == "" && *httpAddr == ""
+	startLog := logger
+	if stdioServer { // one line says what stdio waits for; the rest at debug
+		startLog = slog.New(demoted{logger.Handler()})
+	}
+	if opts.State, err = tools.OpenState(ctx, *stateURL, os.Getenv, startLog); err != nil {
 		return err
 	}
 	defer opts.State.Close()
@@ -130,7 +139,10 @@ func run(args []string) error {
 	}
 	cfg.UserAgent, cfg.Timeout, cfg.Secrets = "qualys-cs-mcp/"+version, *timeout, secrets
 	cfg.RateLimits, cfg.State, cfg.StateKey, cfg.Logger = limits, opts.State, opts.StateKeys[0], logger
-	logger.Info("qualys-cs-mcp starting", "version", version, "gateway", cfg.Gateway.Host, "sandbox", *useSandbox)
+	gateway := cfg.Gateway.Host
+	if *useSandbox {
+		gateway = "emulated, in process"
+	}
 	if *noConfirm {
 		logger.Warn("--no-confirm: the confirmation guard is OFF; destructive tools run without asking anyone")
 	} else if *fallback == string(consent.FallbackToken) {
@@ -140,16 +152,20 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("tools offered", "count", len(srv.Tools))
 	if sub == subcmdCall {
 		return callTool(ctx, srv, pos, *yes, stdio())
 	}
-	if *httpAddr != "" {
-		return srv.ServeHTTP(ctx, service.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
+	started := []any{"version", version, "gateway", gateway, "tools", len(srv.Tools)}
+	if stdioServer {
+		logger.Info("serving MCP on stdio: waiting for an MCP client on stdin (Ctrl-C to stop)", started...)
+		err = srv.ServeStdio(ctx, os.Stdin, os.Stdout)
+	} else {
+		logger.Info("qualys-cs-mcp starting", started...)
+		err = srv.ServeHTTP(ctx, service.HTTPOptions{Addr: *httpAddr, Stateless: *stateless,
 			Token: os.Getenv("QUALYS_MCP_HTTP_TOKEN"), RatePerSecond: *httpRate, AllowedOrigins: split(*origins), PublicURL: *publicURL,
 			MaxSessions: *maxSess, SessionIdle: *sessIdle, MaxConns: *maxConns}, nil)
 	}
-	return srv.ServeStdio(ctx, os.Stdin, os.Stdout)
+	return stopped(ctx, err, stdioServer, logger)
 }
 
 func split(s string) []string {

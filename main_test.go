@@ -305,7 +305,7 @@ func flagsFromHelp(t *testing.T) map[string]bool {
 		t.Fatalf("--help: exit %d, stderr %q, stdout %q: want the usage on stdout and exit 0", r.code, r.errOut, r.out)
 	}
 	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)( \w+)?$`).FindAllStringSubmatch(r.out, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^  --([a-z][a-z0-9-]*)( [A-Z]\S*)?(?:\s{2,}|$)`).FindAllStringSubmatch(r.out, -1) {
 		flags[m[1]] = m[2] != ""
 	}
 	if takes, ok := flags["toolsets"]; !ok || !takes || flags["sandbox"] || flags["yes"] {

@@ -1,15 +1,16 @@
 package main
 
-// The README's shell commands run as written: the binary's (as built by
-// `go build -o qualys-cs-mcp .`, run as ./qualys-cs-mcp) when they need no
-// Qualys account, and the MCP Inspector's --cli ones when Node 22 and the
-// pinned Inspector are installed (.ci/run installs them); every other
-// command of ours has its flags checked.
+// The shell commands of the README and docs/ run as written: the binary's
+// (as built by `go build -o qualys-cs-mcp .`, run as ./qualys-cs-mcp) when
+// they need no Qualys account, and the MCP Inspector's --cli ones when
+// Node 22 and the pinned Inspector are installed (.ci/run installs them);
+// every other command of ours has its flags checked.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -22,27 +23,54 @@ import (
 	"time"
 )
 
-// shBlocks are the README's ```sh blocks, each a list of commands with
-// their comments taken off.
-func shBlocks(t *testing.T) [][]string {
+// docFiles are the README and the pages of docs/.
+func docFiles(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
+	pages, _ := filepath.Glob("docs/*.md")
+	if len(pages) < 5 {
+		t.Fatalf("docs/: %v", pages)
 	}
-	var blocks [][]string
-	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
-		var lines []string
-		for _, l := range strings.Split(m[1], "\n") {
-			l = strings.TrimSpace(regexp.MustCompile(`\s+#\s.*$`).ReplaceAllString(l, ""))
-			if l != "" {
-				lines = append(lines, l)
+	return append([]string{"README.md"}, pages...)
+}
+
+// shBlock is one ```sh block: its file and its commands, comments taken
+// off and continued lines joined.
+type shBlock struct {
+	file  string
+	lines []string
+}
+
+func shBlocks(t *testing.T) []shBlock {
+	t.Helper()
+	var blocks []shBlock
+	readme := 0
+	for _, f := range docFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+			var lines []string
+			cont := ""
+			for _, l := range strings.Split(m[1], "\n") {
+				l = strings.TrimSpace(regexp.MustCompile(`\s+#\s.*$`).ReplaceAllString(l, ""))
+				if more, ok := strings.CutSuffix(l, "\\"); ok {
+					cont += more
+					continue
+				}
+				if l = cont + l; l != "" {
+					lines = append(lines, l)
+				}
+				cont = ""
+			}
+			blocks = append(blocks, shBlock{f, lines})
+			if f == "README.md" {
+				readme++
 			}
 		}
-		blocks = append(blocks, lines)
 	}
-	if len(blocks) < 3 {
-		t.Fatalf("README.md: %d sh blocks", len(blocks))
+	if readme < 3 {
+		t.Fatalf("README.md: %d sh blocks", readme)
 	}
 	return blocks
 }
@@ -129,7 +157,7 @@ func TestREADMECommandsRun(t *testing.T) {
 	ran := 0
 	for _, block := range shBlocks(t) {
 		var background []*exec.Cmd
-		for _, line := range block {
+		for _, line := range block.lines {
 			words := shellWords(line)
 			run, env, path := false, os.Environ(), ""
 			switch {
@@ -141,8 +169,11 @@ func TestREADMECommandsRun(t *testing.T) {
 			case strings.HasPrefix(line, "go test ./tools -run '^$' -bench "):
 				continue // the benchmarks of the Performance section
 			case strings.HasPrefix(line, "claude mcp add "):
-				c.claudeCodeLines("README.md", line)
+				c.claudeCodeLines(block.file, line)
 				continue
+			case strings.HasPrefix(line, "printf ") && strings.HasSuffix(line, " | go run . --sandbox"):
+				line = strings.TrimSuffix(line, "go run . --sandbox") + "./qualys-cs-mcp --sandbox"
+				run = true
 			case strings.HasPrefix(line, "./qualys-cs-mcp"):
 				c.binArgs(line, words[1:])
 				run = (slices.Contains(words, "--sandbox") || len(words) > 1 && words[1] == "tools") && !slices.Contains(words, "<")
@@ -175,7 +206,7 @@ func TestREADMECommandsRun(t *testing.T) {
 				line = strings.Replace(line, npx+version, "'"+bin+"'", 1)
 				path, run = p, true
 			default:
-				t.Errorf("README.md: %q is neither run nor checked by this test; add a case", line)
+				t.Errorf("%s: %q is neither run nor checked by this test; add a case", block.file, line)
 				continue
 			}
 			if !run {
@@ -222,6 +253,8 @@ func TestREADMECommandsRun(t *testing.T) {
 			switch {
 			case err != nil:
 				t.Errorf("%s: %v\nstdout: %s\nstderr: %s", line, err, text, errOut.String())
+			case strings.HasPrefix(line, "printf "):
+				answered(t, line, text)
 			case strings.Contains(line, " tools") && !strings.Contains(line, " call ") && !strings.Contains(line, "--method"):
 				if !strings.HasPrefix(text, "TOOL") {
 					t.Errorf("%s: %q", line, text)
@@ -240,6 +273,27 @@ func TestREADMECommandsRun(t *testing.T) {
 	}
 }
 
+// answered checks what a server wrote on stdout to the requests that line
+// piped into it: one JSON-RPC result for each request with an id, in order.
+func answered(t *testing.T, line, out string) {
+	t.Helper()
+	want := strings.Count(line, `"id":`)
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.Result == nil {
+			t.Errorf("%s: not a JSON-RPC result: %.300s", line, l)
+		}
+		got = append(got, string(m.ID))
+	}
+	if len(got) != want || want < 2 || got[len(got)-1] != fmt.Sprint(want) {
+		t.Errorf("%s: answers to ids %v, want %d in order", line, got, want)
+	}
+}
+
 // waitListening waits until something accepts connections on addr.
 func waitListening(t *testing.T, addr string) {
 	t.Helper()
@@ -253,14 +307,17 @@ func waitListening(t *testing.T, addr string) {
 	t.Fatalf("nothing listens on %s", addr)
 }
 
-// The README names every conformance scenario .ci/conformance.sh runs or
+// docs/conformance.md names every conformance scenario .ci/conformance.sh runs or
 // leaves out, and the versions it pins.
 func TestREADMEConformance(t *testing.T) {
 	script, err := os.ReadFile(".ci/conformance.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, _ := os.ReadFile("README.md")
+	readme, err := os.ReadFile("docs/conformance.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tools, _ := os.ReadFile(".ci/tools.sh")
 	n := 0
 	for _, list := range []string{"APPLIES", "APPLIES_PRE", "NOT_APPLICABLE"} {
@@ -271,7 +328,7 @@ func TestREADMEConformance(t *testing.T) {
 		for _, s := range strings.Fields(string(m[1])) {
 			n++
 			if !strings.Contains(string(readme), "`"+s+"`") {
-				t.Errorf("README.md does not name the conformance scenario %s (%s)", s, list)
+				t.Errorf("docs/conformance.md does not name the conformance scenario %s (%s)", s, list)
 			}
 		}
 	}
@@ -281,7 +338,7 @@ func TestREADMEConformance(t *testing.T) {
 	for _, pin := range []string{"CONFORMANCE_VERSION", "CONFORMANCE_PRE"} {
 		m := regexp.MustCompile(`(?m)^` + pin + `=(\S+)`).FindSubmatch(tools)
 		if m == nil || !strings.Contains(string(readme), "conformance` "+string(m[1])) && !strings.Contains(string(readme), "pre-release "+string(m[1])) {
-			t.Errorf("README.md does not name %s %s", pin, m)
+			t.Errorf("docs/conformance.md does not name %s %s", pin, m)
 		}
 	}
 }

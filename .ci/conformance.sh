@@ -5,7 +5,7 @@
 # pre-release that the release lacks. Runs alone: bash .ci/conformance.sh
 #
 # Scenarios that need the reference server's own test tools, prompts or
-# resources do not apply; README.md ("Conformance") lists them with the
+# resources do not apply; docs/conformance.md lists them with the
 # reason. Every scenario of the release is in one list or the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -213,10 +213,10 @@ func TestProfileSetupConfigIsValid(t *testing.T) {
 	}
 }
 
-// The README's prompt table lists every prompt, its arguments, and which
+// The prompt table of docs/tools.md lists every prompt, its arguments, and which
 // are required.
 func TestREADMEPromptTable(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile("../docs/tools.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,12 +229,12 @@ func TestREADMEPromptTable(t *testing.T) {
 	for _, p := range all {
 		row, ok := rows[p.name]
 		if !ok {
-			t.Errorf("README: no row for prompt %s", p.name)
+			t.Errorf("docs/tools.md: no row for prompt %s", p.name)
 			continue
 		}
 		for _, a := range p.args {
 			if !strings.Contains(row, "`"+a.name+"`") {
-				t.Errorf("README: %s does not list %s", p.name, a.name)
+				t.Errorf("docs/tools.md: %s does not list %s", p.name, a.name)
 			}
 		}
 		var req []string
@@ -244,7 +244,7 @@ func TestREADMEPromptTable(t *testing.T) {
 			}
 		}
 		if (len(req) > 0) != strings.Contains(row, "*required*") || (len(req) > 0 && !strings.Contains(row, strings.Join(req, ", ")+" *required*")) {
-			t.Errorf("README: %s should mark %v required: %s", p.name, req, row)
+			t.Errorf("docs/tools.md: %s should mark %v required: %s", p.name, req, row)
 		}
 	}
 }

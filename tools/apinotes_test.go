@@ -15,7 +15,7 @@ const (
 	notesEnd   = "<!-- api-differences:end -->"
 )
 
-// apiNotes renders the README's API notes: where the documents disagree
+// apiNotes renders the API notes of docs/api-notes.md: where the documents disagree
 // and which one the server follows (the sandbox's document checker applies
 // the same list), how the release notes' samples differ from what the
 // tools send, and where null and absent are alike.
@@ -43,7 +43,7 @@ func apiNotes() string {
 }
 
 func TestREADMEAPIDifferences(t *testing.T) {
-	readmeBlock(t, "API notes", notesStart, notesEnd, apiNotes())
+	readmeBlock(t, "../docs/api-notes.md", "API notes", notesStart, notesEnd, apiNotes())
 }
 
 // TestEveryArgumentAsTheDocumentsAllow calls every tool with every one of

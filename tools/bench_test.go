@@ -10,7 +10,7 @@ package tools_test
 // p99, our throughput as a fraction of the bare server's, cold start to the
 // first tools/list, /auth calls during 500 concurrent calls, and resident
 // memory after 10,000 calls. Nothing here is asserted: the figures go in the
-// README's Performance section.
+// docs/performance.md.
 
 import (
 	"bufio"

@@ -96,7 +96,7 @@ func TestConfirmPageInBrowser(t *testing.T) {
 	if !strings.Contains(argsShown, `"`+north+`"`) || !strings.Contains(title, "Delete sensor profile") {
 		t.Fatalf("arguments %q, title %q", argsShown, title)
 	}
-	if path := os.Getenv("CONFIRM_PAGE_SCREENSHOT"); path != "" { // the README's picture
+	if path := os.Getenv("CONFIRM_PAGE_SCREENSHOT"); path != "" { // docs/confirm-page.png
 		png := run(t, ctx, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)

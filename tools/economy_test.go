@@ -22,7 +22,7 @@ import (
 // array of the tools/list answer, brackets and commas included, exactly
 // as the server writes it (mcp-go's stdio transport writes
 // json.Marshal of the response). Issue 15's goals are the limits; the
-// figures are in the log and the README.
+// figures are in the log and docs/tools.md.
 const (
 	allGoal     = 30000 // all 64 tools
 	defaultGoal = 24000 // the default --toolsets
@@ -132,7 +132,7 @@ const (
 	setsEnd   = "<!-- toolsets:end -->"
 )
 
-// toolsetTable renders the README's toolsets: what each costs in
+// toolsetTable renders the toolsets of docs/tools.md: what each costs in
 // tools/list, and which the default --toolsets offers.
 func toolsetTable(t *testing.T, all []tool.Tool) string {
 	whole, sizes := wireList(t, tools.Options{Toolsets: []string{"all"}})
@@ -169,10 +169,10 @@ func toolsetTable(t *testing.T, all []tool.Tool) string {
 	return b.String()
 }
 
-// TestREADMEToolsets checks the README's toolsets and their sizes,
+// TestREADMEToolsets checks the toolsets of docs/tools.md and their sizes,
 // including the default set's.
 func TestREADMEToolsets(t *testing.T) {
-	readmeBlock(t, "toolsets", setsStart, setsEnd, toolsetTable(t, allTools(t)))
+	readmeBlock(t, "../docs/tools.md", "toolsets", setsStart, setsEnd, toolsetTable(t, allTools(t)))
 }
 
 func thousands(n int) string {

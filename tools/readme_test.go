@@ -15,7 +15,7 @@ const (
 	tableEnd   = "<!-- tools:end -->"
 )
 
-// toolTable renders the README's tool table from the tool registry.
+// toolTable renders the tool table of docs/tools.md from the tool registry.
 func toolTable(all []tool.Tool) string {
 	var b strings.Builder
 	b.WriteString("| toolset | tool | tier | what it does |\n|---|---|---|---|\n")
@@ -31,31 +31,32 @@ func TestREADMEToolTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readmeBlock(t, "tool table", tableStart, tableEnd, toolTable(all))
+	readmeBlock(t, "../docs/tools.md", "tool table", tableStart, tableEnd, toolTable(all))
 }
 
-// readmeBlock checks that README.md has content between the start and end
-// markers; UPDATE_README=1 writes it there.
-func readmeBlock(t *testing.T, what, start, end, content string) {
+// readmeBlock checks that the document at path (README.md or a page of
+// docs/) has content between the start and end markers; UPDATE_README=1
+// writes it there.
+func readmeBlock(t *testing.T, path, what, start, end, content string) {
 	t.Helper()
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(raw)
 	i, j := strings.Index(readme, start), strings.Index(readme, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no %s markers", what)
+		t.Fatalf("%s has no %s markers", path, what)
 	}
 	want := readme[:i] + start + "\n" + content + readme[j:]
 	if want == readme {
 		return
 	}
 	if os.Getenv("UPDATE_README") != "" {
-		if err := os.WriteFile("../README.md", []byte(want), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Fatalf("README.md's %s is stale: run UPDATE_README=1 go test ./tools -run README", what)
+	t.Fatalf("%s: the %s is stale: run UPDATE_README=1 go test ./tools -run README", path, what)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
 
-// TestMeasureReplicas measures, for the README, what sharing state on a
+// TestMeasureReplicas measures, for docs/deployment.md, what sharing state on a
 // real Redis costs and gives: calls/s of 1 and of 3 replicas behind the
 // balancer (the throttle raised out of the way), the latency one call gains
 // from its Redis round trips, and the round trip of each Store operation.

@@ -16,7 +16,7 @@ import (
 // sampleTool maps the release notes' sample requests to the tool that
 // makes them: which tool, the path parameters it takes from the sample's
 // path, and where the request the tool sends is not the sample's, what
-// differs and why (these go to the README's API notes too).
+// differs and why (these go to docs/api-notes.md too).
 type sampleTool struct {
 	method string
 	path   *regexp.Regexp // the sample's path; its groups are the params, in order

@@ -10,7 +10,7 @@ import (
 // through them under the default result budget: every image once, one API
 // call per tool call. (A 250-record page is about twice the budget, so
 // each is cut and its rest comes from the same query again: 80 calls, the
-// least that 60,000-byte answers allow. The figure is in the README.)
+// least that 60,000-byte answers allow. The figure is in docs/performance.md.)
 func TestTenThousandImageWalk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 10,000-image inventory")

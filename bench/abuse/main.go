@@ -11,7 +11,7 @@
 // session IDs; whether /healthz answers while 20,000 idle connections are
 // held open (by two helper processes: the open-file limit is per process);
 // how many of 400 calls with random session IDs are served, stateful and
-// stateless. Nothing is asserted: the figures go in the README.
+// stateless. Nothing is asserted: the figures go in docs/http.md.
 package main
 
 import (
