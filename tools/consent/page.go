@@ -90,6 +90,7 @@ type pages struct {
 	public  string   // --public-url: the base of every link, when set
 	origin  string   // the public URL's origin, taken as the page's own
 	noSess  bool     // --stateless: calls carry no session to bind an approval to
+	waiting waiting  // the calls waiting for a decision
 
 	mu        sync.Mutex
 	srv       *http.Server // the stdio mode's loopback listener, while it runs
@@ -324,6 +325,12 @@ func (p *pages) spend(ctx context.Context, a *approval) error {
 // expires or ctx ends, reporting progress (when the call asked for it)
 // every few seconds.
 func (p *pages) wait(ctx context.Context, a *approval) (*approval, error) {
+	release, err := p.waiting.acquire(a.Session)
+	if err != nil {
+		return a, err
+	}
+	defer release()
+	defer park(ctx)()
 	tool.Progress(ctx, false, "waiting for the user to confirm on %s (until %s): %s", a.URL, time.Unix(a.Exp, 0).UTC().Format(time.TimeOnly+" UTC"), a.Summary)
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()

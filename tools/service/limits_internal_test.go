@@ -148,4 +148,28 @@ func TestConnLimitMakesRoom(t *testing.T) {
 	if isClosed(pa) || !isClosed(pb) || isClosed(pc) {
 		t.Fatalf("kept-alive a closed %v, silent b %v, new c %v", isClosed(pa), isClosed(pb), isClosed(pc))
 	}
+	// a call waiting for a person gives way, the longest waiting first;
+	// a busy one that does not wait never does
+	l = newConnLimit(3)
+	w1, pw1 := pipe()
+	w2, pw2 := pipe()
+	busy, pbusy := pipe()
+	for _, c := range []net.Conn{w1, w2, busy} {
+		l.state(c, http.StateNew)
+		l.state(c, http.StateActive)
+	}
+	l.park(w1)
+	unpark2 := l.park(w2)
+	n1, pn1 := pipe()
+	l.state(n1, http.StateNew)
+	if !isClosed(pw1) || isClosed(pw2) || isClosed(pbusy) || isClosed(pn1) {
+		t.Fatalf("parked w1 closed %v, w2 %v, busy %v, new %v", isClosed(pw1), isClosed(pw2), isClosed(pbusy), isClosed(pn1))
+	}
+	l.state(n1, http.StateActive)
+	unpark2() // w2's call ends: it is busy again, not parked
+	n2, pn2 := pipe()
+	l.state(n2, http.StateNew)
+	if isClosed(pw2) || !isClosed(pn2) {
+		t.Fatalf("after unpark: w2 closed %v, new %v", isClosed(pw2), isClosed(pn2))
+	}
 }

@@ -179,6 +179,7 @@ func (d Deps) httpServer(ctx context.Context, o HTTPOptions, dr *drain) *http.Se
 		ConnState:         conns.state,
 		ErrorLog:          slog.NewLogLogger(d.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return dr.base },
+		ConnContext:       conns.connContext,
 	}
 }
 
