@@ -195,7 +195,6 @@ func (s *Service) FinishAssertion(ctx context.Context, rp RP, b Binding, answer 
 	if !first {
 		return Result{}, refuse("this passkey assertion was already used")
 	}
-	s.state.Delete(ctx, assertKey(challenge))
 	now := s.now()
 	count := parsed.Response.AuthenticatorData.Counter
 	err = s.creds.update(ctx, func(all []Passkey) ([]Passkey, error) {

@@ -19,6 +19,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,6 +212,22 @@ func (s *Service) answer(w http.ResponseWriter, st step, err error) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(st)
+}
+
+// ListenLocal listens on a free loopback port, on 127.0.0.1 and, where
+// the machine has it, ::1 (browsers may resolve localhost to either):
+// the listeners to serve, and the relying party of http://localhost:PORT.
+func ListenLocal() ([]net.Listener, RP, error) {
+	v4, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, RP{}, err
+	}
+	port := v4.Addr().(*net.TCPAddr).Port
+	lns := []net.Listener{v4}
+	if v6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+		lns = append(lns, v6)
+	}
+	return lns, LocalRP(port), nil
 }
 
 // hostOK refuses a request to a loopback listener that names another host

@@ -106,13 +106,29 @@ func TestAssertion(t *testing.T) {
 		t.Fatalf("alice's assertion: %+v, %v", res, err)
 	}
 	list, _ := s.List(ctx)
-	if len(list) != 1 || list[0].LastUsed.IsZero() || list[0].Credential.Authenticator.SignCount != alice.count {
+	if len(list) != 1 || list[0].Name != "alice" || list[0].LastUsed.IsZero() || list[0].Credential.Authenticator.SignCount != alice.count {
 		t.Fatalf("after use: %+v", list)
 	}
 
 	t.Run("replayed", func(t *testing.T) {
 		_, err := s.FinishAssertion(ctx, testRP, bindA, answer)
-		refused(t, err, "")
+		refused(t, err, "already used")
+	})
+	// A passkey without a counter (synced passkeys say 0 every time): the
+	// spent challenge alone refuses the replay, and zero stays allowed.
+	t.Run("replayed, no counter", func(t *testing.T) {
+		synced := newSoftKey(t, testRP)
+		synced.noCount = true
+		mustEnrol(t, s, "synced", synced, alice)
+		_, answer, err := assert(t, s, synced, bindA, bindA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.FinishAssertion(ctx, testRP, bindA, answer)
+		refused(t, err, "already used")
+		if _, _, err := assert(t, s, synced, bindA, bindA); err != nil {
+			t.Fatalf("a second use with counter 0: %v", err)
+		}
 	})
 	t.Run("user not verified", func(t *testing.T) {
 		alice.uv = false
