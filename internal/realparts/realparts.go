@@ -78,6 +78,16 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	Run(t, ctx, chromedp.Steps(steps...))
 }
 
+// EvalJSON runs a script in the page (awaiting its promise) and decodes
+// what it returns into v.
+func EvalJSON(t testing.TB, ctx context.Context, script string, v any) {
+	t.Helper()
+	raw := Run(t, ctx, chromedp.Evaluate[json.RawMessage](script, chromedp.EvalAwaitPromise))
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+}
+
 // Call is one DevTools protocol command as a browser step.
 func Call[P, R any](c cdp.Command[P, R], p P) chromedp.Action[R] {
 	return func(ctx context.Context, t *chromedp.Target) (R, error) { return cdp.Call(ctx, t, c, p) }
@@ -104,6 +114,20 @@ func Authenticator(t testing.TB, ctx context.Context, verified bool) webauthn.Au
 		HasResidentKey: true, HasUserVerification: true, IsUserVerified: verified, AutomaticPresenceSimulation: true,
 	}}))
 	return res.AuthenticatorID
+}
+
+// PressPasskey opens a passkey page (tools/consent/passkey's script: a
+// button id="passkey", a status id="state" whose data-done says "ok" or
+// "refused" at the end; after a reload, an element id="done" means ok),
+// presses its button, and answers what the page says at the end.
+func PressPasskey(t testing.TB, ctx context.Context, url string) (done, message string) {
+	t.Helper()
+	Do(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("passkey")), chromedp.Click(chromedp.ID("passkey")),
+		chromedp.WaitVisible(chromedp.CSS(`#state[data-done], #done`)))
+	var got struct{ Done, Text string }
+	EvalJSON(t, ctx, `(() => { const s = document.getElementById("state"), d = document.getElementById("done");
+  return s ? {done: s.dataset.done, text: s.textContent} : {done: "ok", text: d.textContent}; })()`, &got)
+	return got.Done, got.Text
 }
 
 // Redis is a redis-server on a loopback port, without persistence.

@@ -119,22 +119,10 @@ func serve(t *testing.T) *site {
 	return s
 }
 
-// outcome is what the page says after its button: "ok" or "refused", and
-// the message.
-func outcome(t *testing.T, ctx context.Context) (string, string) {
-	t.Helper()
-	realparts.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#state[data-done], #done`)))
-	var got struct{ Done, Text string }
-	evalJSON(t, ctx, `(() => { const s = document.getElementById("state"), d = document.getElementById("done");
-  return s ? {done: s.dataset.done, text: s.textContent} : {done: "ok", text: d.textContent}; })()`, &got)
-	return got.Done, got.Text
-}
-
 // press opens a page and presses its passkey button.
 func press(t *testing.T, ctx context.Context, url string) (string, string) {
 	t.Helper()
-	realparts.Do(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("passkey")), chromedp.Click(chromedp.ID("passkey")))
-	done, msg := outcome(t, ctx)
+	done, msg := realparts.PressPasskey(t, ctx, url)
 	t.Logf("%s: %s: %s", url, done, msg)
 	return done, msg
 }
@@ -203,7 +191,7 @@ func TestAssertionInBrowser(t *testing.T) {
 	// fetches A4's options, and posts alice's answer to A3.
 	var crossed struct{ Message string }
 	realparts.Do(t, ctx, chromedp.Navigate(s.approve("A3")), chromedp.WaitVisible(chromedp.ID("passkey")))
-	evalJSON(t, ctx, `(async () => {
+	realparts.EvalJSON(t, ctx, `(async () => {
   const p = window.qualysPasskey;
   const r = await p.post("A4/passkey/begin", {csrf: "csrf-A4"});
   const cred = await navigator.credentials.get({publicKey: p.requestOptions(r.assert.publicKey)});
@@ -288,7 +276,7 @@ func TestSecondEnrolmentInBrowser(t *testing.T) {
 	// The page's script skipped: bob's authenticator creates a passkey
 	// with options of its own and posts it to the last step.
 	var skipped struct{ Message string }
-	evalJSON(t, bob, `(async () => {
+	realparts.EvalJSON(t, bob, `(async () => {
   const p = window.qualysPasskey, id = location.pathname.split("/").pop();
   const r = await p.post(id + "/begin", {});
   if (r.create) return {message: "the server offered to create without an assertion"};
@@ -298,16 +286,6 @@ func TestSecondEnrolmentInBrowser(t *testing.T) {
 })()`, &skipped)
 	if !strings.Contains(skipped.Message, "not created for this enrolment") || s.names(t) != "alice" {
 		t.Fatalf("bob skipping the assertion: %q; enrolled %q", skipped.Message, s.names(t))
-	}
-}
-
-// evalJSON runs a script in the page (awaiting its promise) and decodes
-// what it returns into v.
-func evalJSON(t *testing.T, ctx context.Context, script string, v any) {
-	t.Helper()
-	raw := realparts.Run(t, ctx, chromedp.Evaluate[json.RawMessage](script, chromedp.EvalAwaitPromise))
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("%s: %v", raw, err)
 	}
 }
 
