@@ -37,6 +37,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == subcmdPasskey { // passkey_cli.go: flags of its own
+		return runPasskey(args[1:], os.Stdout, os.Stderr)
+	}
 	fs := flag.NewFlagSet("qualys-cs-mcp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // parseArgs prints --help on stdout; main prints errors on stderr
 	fs.Usage = func() {}

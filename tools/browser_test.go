@@ -10,71 +10,30 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/realparts"
 )
-
-// browser starts headless Chromium for the test, or skips when it is not
-// installed; it stops when the test ends.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("headless Chromium is not installed (Debian package chromium; .ci/run installs it)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(980, 860))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
-}
-
-// run runs browser steps, each bounded so that a missing element fails
-// the test rather than hanging it.
-func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
-	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(c, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	run(t, ctx, chromedp.Steps(steps...))
-}
 
 // pageState opens what the browser shows now: the state line, and whether
 // the page still has its form.
 func pageState(t *testing.T, ctx context.Context) (string, bool) {
 	t.Helper()
-	do(t, ctx, chromedp.WaitReady(chromedp.CSS("main")))
-	main := run(t, ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+	realparts.Do(t, ctx, chromedp.WaitReady(chromedp.CSS("main")))
+	main := realparts.Run(t, ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 	state := ""
 	if strings.Contains(main, `id="state"`) {
-		state = run(t, ctx, chromedp.Text(chromedp.ID("state")))
+		state = realparts.Run(t, ctx, chromedp.Text(chromedp.ID("state")))
 	}
 	return state, strings.Contains(main, "<form")
 }
 
 func TestConfirmPageInBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := realparts.Chromium(t)
 	e := NewEnv(t, EnvOptions{}) // stdio, the default flags, a client without elicitation
 	deletes := func() int { return e.SB.Count("DELETE", "") }
 
@@ -84,10 +43,10 @@ func TestConfirmPageInBrowser(t *testing.T) {
 	if !strings.HasPrefix(link, "http://127.0.0.1:") {
 		t.Fatalf("stdio mode's page is not on loopback: %s", link)
 	}
-	do(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("confirm")))
-	summary := run(t, ctx, chromedp.Text(chromedp.ID("summary")))
-	argsShown := run(t, ctx, chromedp.Text(chromedp.ID("args")))
-	title := run(t, ctx, chromedp.Title())
+	realparts.Do(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("confirm")))
+	summary := realparts.Run(t, ctx, chromedp.Text(chromedp.ID("summary")))
+	argsShown := realparts.Run(t, ctx, chromedp.Text(chromedp.ID("args")))
+	title := realparts.Run(t, ctx, chromedp.Title())
 	for _, want := range []string{`Delete sensor profile "North"`, `"ip-10-82-11-73"`, "fall back to the Default profile"} {
 		if !strings.Contains(summary, want) {
 			t.Fatalf("the page's preview lacks %q: %s", want, summary)
@@ -97,7 +56,7 @@ func TestConfirmPageInBrowser(t *testing.T) {
 		t.Fatalf("arguments %q, title %q", argsShown, title)
 	}
 	if path := os.Getenv("CONFIRM_PAGE_SCREENSHOT"); path != "" { // docs/confirm-page.png
-		png := run(t, ctx, chromedp.FullScreenshot(100))
+		png := realparts.Run(t, ctx, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +64,7 @@ func TestConfirmPageInBrowser(t *testing.T) {
 	if deletes() != 0 {
 		t.Fatal("deleted before anyone confirmed")
 	}
-	do(t, ctx, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("state")))
+	realparts.Do(t, ctx, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("state")))
 	if state, form := pageState(t, ctx); !strings.HasPrefix(state, "Confirmed") || form {
 		t.Fatalf("after Confirm: %q, form %v", state, form)
 	}
@@ -119,11 +78,11 @@ func TestConfirmPageInBrowser(t *testing.T) {
 
 	// Reload after use (the browser resubmits the POST), then a plain visit:
 	// nothing more happens.
-	do(t, ctx, chromedp.Reload())
+	realparts.Do(t, ctx, chromedp.Reload())
 	if state, form := pageState(t, ctx); form || !strings.Contains(state, "was used") {
 		t.Fatalf("reload after use: %q, form %v", state, form)
 	}
-	do(t, ctx, chromedp.Navigate(link))
+	realparts.Do(t, ctx, chromedp.Navigate(link))
 	if state, form := pageState(t, ctx); form || !strings.Contains(state, "was used") {
 		t.Fatalf("visit after use: %q, form %v", state, form)
 	}
@@ -134,7 +93,7 @@ func TestConfirmPageInBrowser(t *testing.T) {
 	// Cancel: the next call runs nothing.
 	other := map[string]any{"sensorProfileId": general}
 	link = pageLink(t, e.OK("delete_sensor_profile", other))
-	do(t, ctx, chromedp.Navigate(link), chromedp.Click(chromedp.ID("cancel")), chromedp.WaitVisible(chromedp.ID("state")))
+	realparts.Do(t, ctx, chromedp.Navigate(link), chromedp.Click(chromedp.ID("cancel")), chromedp.WaitVisible(chromedp.ID("state")))
 	if state, _ := pageState(t, ctx); !strings.HasPrefix(state, "You cancelled") {
 		t.Fatalf("after Cancel: %q", state)
 	}
@@ -144,9 +103,9 @@ func TestConfirmPageInBrowser(t *testing.T) {
 
 	// The page's form without its CSRF token is refused.
 	link = pageLink(t, e.OK("delete_sensor_profile", other))
-	do(t, ctx, chromedp.Navigate(link), chromedp.RemoveAttribute(chromedp.CSS(`input[name="csrf"]`), "name"), chromedp.Click(chromedp.ID("confirm")),
+	realparts.Do(t, ctx, chromedp.Navigate(link), chromedp.RemoveAttribute(chromedp.CSS(`input[name="csrf"]`), "name"), chromedp.Click(chromedp.ID("confirm")),
 		chromedp.WaitNotPresent(chromedp.ID("confirm"))) // the answer has loaded
-	if body := run(t, ctx, chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "not the confirmation page's") {
+	if body := realparts.Run(t, ctx, chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "not the confirmation page's") {
 		t.Fatalf("forged POST answered: %s", body)
 	}
 
@@ -158,8 +117,8 @@ func TestConfirmPageInBrowser(t *testing.T) {
 <button id="go" name="decision" value="confirm">Win a prize</button></form>`)).Execute(w, map[string]string{"Link": link, "CSRF": csrf})
 	}))
 	defer evil.Close()
-	do(t, ctx, chromedp.Navigate(evil.URL), chromedp.Click(chromedp.ID("go")), chromedp.WaitNotPresent(chromedp.ID("go")))
-	if body := run(t, ctx, chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "only from its own page") {
+	realparts.Do(t, ctx, chromedp.Navigate(evil.URL), chromedp.Click(chromedp.ID("go")), chromedp.WaitNotPresent(chromedp.ID("go")))
+	if body := realparts.Run(t, ctx, chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "only from its own page") {
 		t.Fatalf("cross-origin POST answered: %s", body)
 	}
 	if res := e.OK("delete_sensor_profile", other); res["confirmUrl"] != link || !profileExists(e, general) || deletes() != 1 {
@@ -170,14 +129,14 @@ func TestConfirmPageInBrowser(t *testing.T) {
 // An expired page: its form, loaded in time and clicked late, confirms
 // nothing, and the call says it expired.
 func TestConfirmPageExpiresInBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := realparts.Chromium(t)
 	ttl := 2 * time.Second
 	e := NewEnv(t, EnvOptions{Flags: []string{"--confirm-ttl", ttl.String()}})
 	args := map[string]any{"sensorProfileId": north}
 	link := pageLink(t, e.OK("delete_sensor_profile", args))
-	do(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("confirm")))
+	realparts.Do(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("confirm")))
 	time.Sleep(ttl + time.Second) // past the expiry (a second is the store's resolution)
-	do(t, ctx, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("state")))
+	realparts.Do(t, ctx, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("state")))
 	if state, form := pageState(t, ctx); form || !strings.Contains(state, "expired") {
 		t.Fatalf("a late Confirm: %q, form %v", state, form)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/realparts"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
 
@@ -22,7 +23,7 @@ import (
 // once, refuse destructive calls while Redis is down (reads go on), and
 // recover by themselves when it returns.
 func TestRedisReplicas(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := realparts.StartRedis(t)
 	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	gw := newCountingGateway(t, sb)
 	limits := map[string]int{"bulk-list": 6, "inventory": 10}
@@ -167,7 +168,7 @@ func TestRedisReplicas(t *testing.T) {
 	t.Run("redis down: destructive calls refused, reads go on; back: calls succeed", func(t *testing.T) {
 		dockerReg := map[string]any{"registryId": sandbox.DockerRegistryID}
 		before := sb.Count("DELETE", "")
-		rdb.stop()
+		rdb.Stop()
 		for _, e := range direct {
 			e.OK("list_sensor_profiles", map[string]any{}) // reads: the local throttle
 		}
@@ -198,7 +199,7 @@ func TestRedisReplicas(t *testing.T) {
 		}
 		direct[2].OK("get_registry", dockerReg)
 
-		rdb.start() // the same port, empty: no restart of the replicas
+		rdb.Start() // the same port, empty: no restart of the replicas
 		direct[2].OK("delete_registry", with(dockerReg, "confirmation_token", tok))
 		if direct[0].Call("get_registry", dockerReg).IsError == false {
 			t.Fatal("the registry is still there")

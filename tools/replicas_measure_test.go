@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/realparts"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
 
@@ -28,7 +29,7 @@ func TestMeasureReplicas(t *testing.T) {
 	if os.Getenv("QCS_MEASURE") == "" {
 		t.Skip("a measurement: QCS_MEASURE=1 runs it")
 	}
-	rdb := startRedis(t)
+	rdb := realparts.StartRedis(t)
 	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 	gw := httptest.NewServer(sb.Handler())
 	defer gw.Close()

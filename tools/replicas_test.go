@@ -1,20 +1,17 @@
 package tools_test
 
-// Helpers for tests of several replicas sharing one state on a real Redis:
-// the redis-server, the replicas (the real binary), a round-robin balancer
-// in front of them, and a gateway (the sandbox) that counts what reaches it.
+// Helpers for tests of several replicas sharing one state on a real Redis
+// (realparts.StartRedis): the replicas (the real binary), a round-robin
+// balancer in front of them, and a gateway (the sandbox) that counts what
+// reaches it.
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,67 +23,6 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/roundrobin"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
-
-// redisServer is a redis-server on a loopback port, without persistence,
-// stopped by its pid.
-type redisServer struct {
-	t    testing.TB
-	bin  string
-	port int
-	cmd  *exec.Cmd
-	log  *syncBuffer
-}
-
-// startRedis starts redis-server; the test is skipped only when the binary
-// is absent (CI installs it).
-func startRedis(t testing.TB) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (Debian package redis-server; .ci/run installs it): skipping the test on a real Redis")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &redisServer{t: t, bin: bin, port: port, log: &syncBuffer{}}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-func (r *redisServer) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
-		"--save", "", "--appendonly", "no", "--dir", r.t.TempDir())
-	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", r.port)); err == nil {
-			c.Write([]byte("PING\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "+PONG") {
-				return
-			}
-		}
-	}
-	r.t.Fatalf("redis-server did not answer: %s", r.log.String())
-}
-
-func (r *redisServer) stop() {
-	if r.cmd != nil {
-		r.cmd.Process.Kill()
-		r.cmd.Wait()
-		r.cmd = nil
-	}
-}
 
 // countingGateway is the sandbox behind a counter: the time of every
 // request that reaches it, by endpoint class, and the /auth calls.

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/realparts"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 )
 
@@ -19,7 +20,7 @@ import (
 // copied from another approval's key confirms nothing; the call is
 // refused, audited, and nothing is deleted.
 func TestApprovalRecordsSealed(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := realparts.StartRedis(t)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	e := NewEnv(t, EnvOptions{Flags: []string{"--state", rdb.URL(), "--audit-log", audit},
 		EnvVars: []string{"QUALYS_MCP_STATE_KEY=sealed-test-key"}})

@@ -108,3 +108,12 @@ func (s sealedStore) Get(ctx context.Context, key string) ([]byte, bool, error) 
 	}
 	return plain, true, nil
 }
+
+// NewSealed is Sealed over keys as KeysFromEnv gives them.
+func NewSealed(s Store, keys [][]byte) (Store, error) {
+	k, err := NewKeys(keys)
+	if err != nil {
+		return nil, err
+	}
+	return Sealed(s, k), nil
+}
