@@ -223,7 +223,7 @@ func TestPasskeySharedStore(t *testing.T) {
 		t.Fatalf("the record in Redis is not sealed: %q %v", raw, err)
 	}
 	other := runBin(t, "", []string{"QUALYS_MCP_STATE_KEY=another-key"}, "passkey", "list", "--state", rdb.URL())
-	if other.code == 0 || !strings.Contains(other.errOut, "altered, moved from another key, or sealed with another state key") {
+	if other.code == 0 || !strings.Contains(other.errOut, "sealed with another QUALYS_MCP_STATE_KEY") {
 		t.Fatalf("list with another state key: %d %q %q", other.code, other.out, other.errOut)
 	}
 
