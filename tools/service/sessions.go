@@ -102,6 +102,15 @@ func (s *sessions) admit() (release func(), ok bool) {
 	}), true
 }
 
+// known reports whether id is a session this server holds (it may have
+// idled out since: acquire says).
+func (s *sessions) known(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byID[id]
+	return ok
+}
+
 // acquire finds a live session and charges its rate bucket: nil if the ID
 // is unknown (never issued, deleted or idled out). A session acquired is
 // busy until release.

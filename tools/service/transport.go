@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -189,6 +190,18 @@ func (d Deps) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 	g := &httpGuard{opts: o, secrets: d.Secrets, held: make(chan struct{}, refusalSlots),
 		addrs: newAddrLimiter(rate{AddrRateFactor * o.RatePerSecond, 2 * AddrRateFactor * o.RatePerSecond}, addrBuckets)}
 	opts := []server.StreamableHTTPOption{server.WithEndpointPath("/mcp"), server.WithStreamableHTTPLogger(d.Log)}
+	if o.PublicURL != "" { // behind a proxy: mcp-go refuses a Host that is neither loopback nor the public one (DNS rebinding)
+		if u, err := url.Parse(o.PublicURL); err == nil {
+			opts = append(opts, server.WithAllowedHosts(u.Hostname()))
+		}
+	}
+	if len(o.AllowedOrigins) > 0 { // browsers at those origins may read the answers (Mcp-Session-Id, and send Mcp-Method, Mcp-Name)
+		origins := make([]string, len(o.AllowedOrigins))
+		for i, a := range o.AllowedOrigins {
+			origins[i] = strings.TrimRight(strings.TrimSpace(a), "/")
+		}
+		opts = append(opts, server.WithStreamableHTTPCORS(server.WithCORSAllowedOrigins(origins...)))
+	}
 	contextFunc := consent.PageContext
 	switch {
 	case o.Stateless:
@@ -275,10 +288,17 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Forbidden: origin not allowed", http.StatusForbidden)
 		return
 	}
+	if r.Method == http.MethodOptions && len(g.opts.AllowedOrigins) > 0 && r.Header.Get("Origin") != "" {
+		g.next.ServeHTTP(w, r) // a CORS preflight carries no credentials; it is answered, nothing runs
+		return
+	}
 	if !g.authorized(r) {
 		g.holdRefusal(r)
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, "Unauthorized: a valid bearer token is required", http.StatusUnauthorized)
+		return
+	}
+	if g.unknownSession(w, r) {
 		return
 	}
 	body, ok := g.readBody(w, r)
@@ -291,6 +311,29 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer done()
 	g.next.ServeHTTP(w, r)
+}
+
+// unknownSession answers a request naming a session this server does not
+// hold, before its body is read: 404, counted against the sender's
+// address rate like any request no session carries, so that made-up IDs
+// cost a flood its rate (and held refusals) rather than honest clients
+// their latency.
+func (g *httpGuard) unknownSession(w http.ResponseWriter, r *http.Request) bool {
+	if g.sessions == nil || !sessionMethod(r) {
+		return false
+	}
+	id := r.Header.Get(server.HeaderKeySessionID)
+	if id == "" || g.sessions.known(id) {
+		return false
+	}
+	if _, ok := g.byAddress(w, r); ok {
+		notFound(w)
+	}
+	return true
+}
+
+func notFound(w http.ResponseWriter) {
+	http.Error(w, "Not Found: no such session (it was never issued, was deleted, or expired); initialize a new one", http.StatusNotFound)
 }
 
 func (g *httpGuard) authorized(r *http.Request) bool {
@@ -341,12 +384,14 @@ func (g *httpGuard) admit(w http.ResponseWriter, r *http.Request, body []byte) (
 	}
 	id := r.Header.Get(server.HeaderKeySessionID)
 	if id == "" {
-		http.Error(w, "Bad Request: the Mcp-Session-Id header is required (initialize first)", http.StatusBadRequest)
+		if _, ok := g.byAddress(w, r); ok { // as unauthenticated as an unknown session
+			http.Error(w, "Bad Request: the Mcp-Session-Id header is required (initialize first)", http.StatusBadRequest)
+		}
 		return nil, false
 	}
 	sess, allowed := g.sessions.acquire(id)
 	if sess == nil {
-		http.Error(w, "Not Found: no such session (it was never issued, was deleted, or expired); initialize a new one", http.StatusNotFound)
+		notFound(w)
 		return nil, false
 	}
 	if !allowed {

@@ -231,6 +231,69 @@ func TestHTTPSessionLifecycle(t *testing.T) {
 	initSession(t, base, nil)
 }
 
+// Made-up session IDs count against the sender's address rate, as any
+// request no session carries does: past the address's burst a flood of
+// them is refused 429 before its bodies are read, while an honest
+// session's calls, on their own rate, are served throughout.
+func TestUnknownSessionsCountAgainstTheAddress(t *testing.T) {
+	g, base := guardServer(t, HTTPOptions{Addr: "127.0.0.1:0", RatePerSecond: 10, RefusalDelay: -1})
+	honest := withSession(nil, initSession(t, base, nil))
+	burst := int(2 * AddrRateFactor * g.opts.RatePerSecond)
+	counts := map[int]int{}
+	for i := range 3 * burst {
+		counts[post(t, base, withSession(nil, randomSessionID()), callBody)]++
+		if i%burst == 0 {
+			if r := post(t, base, honest, rpc(100+i, "ping")); r != 200 {
+				t.Fatalf("the honest session during the flood: %d", r)
+			}
+		}
+	}
+	if counts[http.StatusNotFound] > burst+1 || counts[http.StatusTooManyRequests] < burst || counts[http.StatusNotFound]+counts[http.StatusTooManyRequests] != 3*burst {
+		t.Fatalf("a flood of %d made-up IDs (burst %d): %v", 3*burst, burst, counts)
+	}
+}
+
+// mcp-go's hardening, where it applies: behind --public-url a Host that is
+// neither loopback nor the public one is refused (DNS rebinding); with
+// --allowed-origins a browser there may send the MCP headers and read the
+// session ID (CORS), an origin not allowed may not.
+func TestHostAllowlistAndCORS(t *testing.T) {
+	base := httpServer(t, HTTPOptions{Addr: "127.0.0.1:0", PublicURL: "https://mcp.example.com", AllowedOrigins: []string{"https://app.example.com/"}, Token: "tok", RefusalDelay: -1})
+	auth := map[string]string{"Authorization": "Bearer tok"}
+	if status, _, _ := exchange(t, http.MethodPost, base, map[string]string{"Authorization": "Bearer tok", "Host": "evil.example"}, initBody); status != http.StatusForbidden {
+		t.Fatalf("a foreign Host: %d", status)
+	}
+	if status, _, _ := exchange(t, http.MethodPost, base, map[string]string{"Authorization": "Bearer tok", "Host": "mcp.example.com"}, initBody); status != http.StatusOK {
+		t.Fatalf("the public Host: %d", status)
+	}
+	if status, _, _ := exchange(t, http.MethodPost, base, auth, initBody); status != http.StatusOK {
+		t.Fatalf("a loopback Host: %d", status)
+	}
+	preflight := func(origin string) http.Header {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/mcp", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "mcp-method, mcp-name, mcp-session-id, authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	h := preflight("https://app.example.com")
+	if h.Get("Access-Control-Allow-Origin") != "https://app.example.com" || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Mcp-Method") || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Mcp-Name") {
+		t.Fatalf("preflight from an allowed origin: %v", h)
+	}
+	if h := preflight("https://other.example.com"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from another origin: %v", h)
+	}
+	_, h, _ = exchange(t, http.MethodPost, base, map[string]string{"Authorization": "Bearer tok", "Origin": "https://app.example.com"}, initBody)
+	if h.Get("Access-Control-Allow-Origin") != "https://app.example.com" || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") {
+		t.Fatalf("an allowed origin's POST: %v", h)
+	}
+}
+
 func TestHTTPStatelessNeedsNoSession(t *testing.T) {
 	base := httpServer(t, HTTPOptions{Addr: "127.0.0.1:0", Stateless: true})
 	status, h, _ := exchange(t, http.MethodPost, base, nil, initBody)
