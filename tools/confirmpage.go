@@ -35,6 +35,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 )
 
 // ConfirmPath is where the confirmation pages are served.
@@ -311,6 +312,7 @@ func (p *pages) spend(ctx context.Context, a *approval) error {
 // expires or ctx ends, reporting progress (when the call asked for it)
 // every few seconds.
 func (p *pages) wait(ctx context.Context, a *approval) (*approval, error) {
+	defer telemetry.Wait(ctx)() // telemetry: confirmations waiting
 	reportProgress(ctx, false, "waiting for the user to confirm on %s (until %s): %s", a.URL, time.Unix(a.Exp, 0).UTC().Format(time.TimeOnly+" UTC"), a.Summary)
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()

@@ -21,6 +21,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 )
 
 // Options configure the MCP server.
@@ -42,7 +43,8 @@ type Options struct {
 	DynamicToolsets bool
 	// Secrets is the process's registry of secrets, which every text the
 	// server writes is redacted with last. Nil: the client's.
-	Secrets *secret.Registry
+	Secrets   *secret.Registry
+	Telemetry *telemetry.Telemetry // telemetry: metrics and traces; nil: off
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -208,6 +210,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if f.audit, err = newAudit(o.AuditPath, o.Secrets); err != nil {
 		return nil, err
 	}
+	f.audit = telemetry.WatchAudit(f.audit, o.Telemetry) // telemetry: the guard's decisions, from its audit lines
 	instructions := Instructions
 	if o.DynamicToolsets {
 		instructions += dynamicNote
@@ -252,7 +255,9 @@ func (s *Server) Redact(text string) string { return s.f.secrets.Redact(text) }
 func (f *factory) handler(t *Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
+		ctx, end := f.opts.Telemetry.ToolCall(ctx, telemetry.Call{Tool: t.Name, Toolset: t.Toolset, Tier: t.Tier.Word(), Meta: req.Params.Meta}) // telemetry:
 		res := f.logCall(ctx, req, t, f.call)
+		end(telemetry.Result(ctx, res.IsError)) // telemetry:
 		if f.log.Enabled(ctx, slog.LevelDebug) {
 			attrs := []any{"tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError}
 			if res.IsError { // the logger's output is redacted as it is written
@@ -271,6 +276,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *Tool) *m
 	}
 	in, args, token, err := t.decode(raw)
 	if err != nil {
+		telemetry.MarkRefused(ctx)                                  // telemetry:
 		return f.errorResult(err, secretValues(req.GetArguments())) // a refusal may quote the value
 	}
 	c := &Ctx{Client: f.client, Args: args, Opts: &f.opts, Tool: t}

@@ -212,6 +212,7 @@ func (s *Server) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 	}
 	mcpHTTP := server.NewStreamableHTTPServer(s.MCP, append(opts, server.WithHTTPContextFunc(contextFunc))...)
 	if g.sessions != nil {
+		s.f.opts.Telemetry.SessionsLive(g.sessions.live) // telemetry:
 		g.sessions.end = func(id string) { endSession(mcpHTTP, id) }
 		go g.sessions.run(ctx)
 	}
