@@ -157,6 +157,12 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 		t.Fatalf("the 404 by its template: %v", v)
 	}
 
+	for _, q := range dashboardQueries(t) { // Grafana's dashboard asks Prometheus only what it understands
+		if code, body := httpGet(t, api+"/api/v1/query?query="+url.QueryEscape(q)); code != http.StatusOK {
+			t.Errorf("docs/grafana-dashboard.json: %s: %d %s", q, code, body)
+		}
+	}
+
 	series := promSeries(t, api, `{job="qcs"}`)
 	if len(series) < 50 {
 		t.Fatalf("only %d series scraped", len(series))
@@ -168,6 +174,35 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dashboardQueries are the PromQL queries of the Grafana dashboard's
+// panels, its variables filled in as Grafana fills them in.
+func dashboardQueries(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board struct {
+		Panels []struct {
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &board); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$__rate_interval", "1m", "$__range", "5m", "$instance", ".*", "$toolset", ".*", "$job", ".*")
+	var out []string
+	for _, p := range board.Panels {
+		for _, target := range p.Targets {
+			out = append(out, vars.Replace(target.Expr))
+		}
+	}
+	if len(out) < 20 {
+		t.Fatalf("only %d queries in the dashboard", len(out))
+	}
+	return out
 }
 
 // startPrometheus runs Debian's prometheus on loopback, scraping target

@@ -2,11 +2,15 @@ package telemetry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +243,69 @@ func TestTracesNeedACollector(t *testing.T) {
 	}
 	if got := headerValues("api-key=s3cr%3Dt, x=1,broken"); strings.Join(got, " ") != "s3cr%3Dt s3cr=t 1" {
 		t.Errorf("headerValues = %q", got)
+	}
+}
+
+// docs/metrics.md documents every metric of this server's own, with its
+// type and labels, and the Grafana dashboard uses no other.
+func TestDocsAndDashboardNameEveryMetric(t *testing.T) {
+	tel := newOn(t)
+	ctx, end := tel.ToolCall(context.Background(), Call{Tool: "list_sensors", Toolset: "sensors", Tier: "read"})
+	_, done := tel.Upstream(ctx, client.Upstream{Method: "GET", Class: "other", Template: "/sensors"})
+	done(client.Answer{Status: 200})
+	end(OK)
+	tel.Guard(Confirmed, ByForm)
+	tel.StateError("get")
+	fams, err := tel.m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]string{}
+	for _, f := range fams {
+		if !strings.HasPrefix(f.GetName(), Namespace+"_") {
+			continue
+		}
+		var labels []string
+		for _, l := range f.Metric[0].Label {
+			labels = append(labels, "`"+l.GetName()+"`")
+		}
+		registered[f.GetName()] = strings.ToLower(f.GetType().String()) + " | " + strings.Join(labels, ", ")
+	}
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `("+Namespace+"_[a-z_]+)` \\| ([a-z]+) \\|([^|]*)\\|").FindAllStringSubmatch(string(doc), -1) {
+		labels := strings.Split(strings.TrimSpace(m[3]), ", ")
+		slices.Sort(labels)
+		documented[m[1]] = m[2] + " | " + strings.Join(labels, ", ")
+	}
+	for name, want := range registered {
+		if documented[name] != want {
+			t.Errorf("docs/metrics.md: %s is %q, want %q", name, documented[name], want)
+		}
+	}
+	for name := range documented {
+		if _, ok := registered[name]; !ok {
+			t.Errorf("docs/metrics.md documents %s, which the server does not have", name)
+		}
+	}
+	board, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil || !json.Valid(board) {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	used := map[string]bool{}
+	for _, name := range regexp.MustCompile(Namespace+`_[a-z_]+`).FindAllString(string(board), -1) {
+		name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+		if _, ok := registered[name]; !ok {
+			t.Errorf("the dashboard queries %s, which the server does not have", name)
+		}
+		used[name] = true
+	}
+	for name := range registered {
+		if !used[name] {
+			t.Errorf("the dashboard shows nothing of %s", name)
+		}
 	}
 }
