@@ -68,6 +68,7 @@ func run(args []string) error {
 		yes        = fs.Bool("yes", false, "with call: confirm a destructive tool without asking (the preview is still shown)")
 		stateURL   = fs.String("state", "", "share state with other replicas at `URL`: redis://HOST:PORT/DB or rediss://... (default: in memory; also QUALYS_MCP_STATE_URL)")
 		rateLimits = fs.String("rate-limits", "", "requests per 60 s per endpoint class where a subscription's limits differ, as `CLASS=N,...`; the classes: bulk-list (120), inventory (5000), other (1000)")
+		metrics    = fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics on a listener of its own (e.g. 127.0.0.1:9464); traces go over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set")
 	)
 	go toolsets.All() // build the catalogue's schemas while the rest starts up
 	sub, pos, err := parseArgs(fs, args)
@@ -142,6 +143,12 @@ func run(args []string) error {
 	}
 	cfg.UserAgent, cfg.Timeout, cfg.Secrets = "qualys-cs-mcp/"+version, *timeout, secrets
 	cfg.RateLimits, cfg.State, cfg.StateKey, cfg.Logger = limits, opts.State, opts.StateKeys[0], logger
+	tel, stopTelemetry, err := startTelemetry(ctx, *metrics, opts.State, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	cfg.Observer, opts.Telemetry = tel.Observer(), tel
 	gateway := cfg.Gateway.Host
 	if *useSandbox {
 		gateway = "emulated, in process"

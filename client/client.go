@@ -22,13 +22,12 @@ import (
 
 // Client calls the CS API. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	http    *resty.Client
-	auth    *tokenSource
-	limits  *throttle
-	slots   chan struct{}
-	base    string
-	Observe func(method, path string, status int) // optional, for metrics and audit
+	cfg    Config
+	http   *resty.Client
+	auth   *tokenSource
+	limits *throttle
+	slots  chan struct{}
+	base   string
 }
 
 // Call is one API request. Path is a template under the base path whose
@@ -142,13 +141,15 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		if err := c.throttle(ctx, call.Path); err != nil {
 			return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
 		}
-		resp, sendErr := c.send(ctx, call.Method, target, call.Query, body, ctype, token)
+		octx, end := c.observe(ctx, call.Method, EndpointClass(call.Path), call.Path)
+		resp, sendErr := c.send(octx, call.Method, target, call.Query, body, ctype, token)
+		end(answered(ctx, resp, sendErr))
 		var capped *APIError
 		if errors.As(sendErr, &capped) {
 			return nil, fail(capped)
 		}
-		if sendErr == nil && c.Observe != nil {
-			c.Observe(call.Method, call.Path, resp.Status)
+		if sendErr == nil && resp.Status == http.StatusTooManyRequests && c.cfg.Observer != nil {
+			c.cfg.Observer.RateLimited(ctx, EndpointClass(call.Path))
 		}
 		traceOf(ctx).add(call.Method, strings.TrimPrefix(target, c.base), resp, sendErr)
 		var apiErr *APIError
@@ -221,7 +222,11 @@ func (c *Client) throttle(ctx context.Context, path string) error {
 	if c.cfg.Unthrottled {
 		return nil
 	}
-	return c.limits.wait(ctx, path)
+	waited, err := c.limits.waited(ctx, path)
+	if waited > 0 && c.cfg.Observer != nil {
+		c.cfg.Observer.ThrottleWait(ctx, EndpointClass(path), waited)
+	}
+	return err
 }
 
 func appliedState(maybe bool) string {
@@ -307,10 +312,16 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	if c.cfg.Username == "" || c.cfg.Password == "" {
 		return "", &APIError{Status: http.StatusUnauthorized, Message: "no username and password to renew the token with"}
 	}
-	resp, err := c.http.R().SetContext(ctx).
+	octx, end := c.observe(ctx, http.MethodPost, "auth", "/auth")
+	resp, err := c.http.R().SetContext(octx).
 		SetFormData(map[string]string{"username": c.cfg.Username, "password": c.cfg.Password, "token": "true"}).
 		SetHeader("Accept", "text/plain, application/json").
 		Post(c.cfg.Gateway.String() + "/auth")
+	if err != nil {
+		end(Answer{Error: ErrorKind(ctx, err)})
+	} else {
+		end(Answer{Status: resp.StatusCode()})
+	}
 	if err != nil {
 		return "", &APIError{Message: "authentication request failed: " + scrubTransportError(err).Error(), Method: "POST", Path: "/auth"}
 	}

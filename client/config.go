@@ -71,6 +71,9 @@ type Config struct {
 	// Secrets is the process's registry of secrets: the client adds the
 	// password and every token it holds. Nil: the client makes its own.
 	Secrets *secret.Registry
+	// Observer watches every request to Qualys, the throttle's waits and
+	// Qualys' 429s (metrics, traces); nil: nothing watches.
+	Observer Observer
 }
 
 // account names the Qualys account in shared keys: an HMAC of the gateway

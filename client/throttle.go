@@ -96,15 +96,24 @@ func newThrottle(shared state.Store, overrides map[string]int, account string, h
 
 // wait blocks until the path's class has a request left in its window.
 func (t *throttle) wait(ctx context.Context, path string) error {
+	_, err := t.waited(ctx, path)
+	return err
+}
+
+// waited is wait, saying how long it slept.
+func (t *throttle) waited(ctx context.Context, path string) (waited time.Duration, err error) {
 	class := EndpointClass(path)
 	key := "throttle:" + t.account + ":" + class
 	for {
 		w := t.take(ctx, key, t.limits[class])
 		if w == 0 {
-			return nil
+			return waited, nil
 		}
-		if err := sleep(ctx, w); err != nil {
-			return fmt.Errorf("waiting for the %s rate limit (%d requests per 60 s): %w", class, t.limits[class], err)
+		start := time.Now()
+		err := sleep(ctx, w)
+		waited += time.Since(start)
+		if err != nil {
+			return waited, fmt.Errorf("waiting for the %s rate limit (%d requests per 60 s): %w", class, t.limits[class], err)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
@@ -50,7 +51,8 @@ type Options struct {
 	DynamicToolsets bool
 	// Secrets is the process's registry of secrets, which every text the
 	// server writes is redacted with last. Nil: the client's.
-	Secrets *secret.Registry
+	Secrets   *secret.Registry
+	Telemetry *telemetry.Telemetry // metrics and traces; nil: off
 }
 
 // DefaultResultBudget keeps one result well under Claude Code's
@@ -105,7 +107,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		return nil, err
 	}
 	g, err := consent.New(consent.Options{Off: o.NoConfirm, Fallback: o.Fallback, TTL: o.ConfirmTTL, Keys: o.StateKeys,
-		Store: o.State, AuditPath: o.AuditPath, Log: o.Logger, Secrets: o.Secrets})
+		Store: o.State, AuditPath: o.AuditPath, Log: o.Logger, Secrets: o.Secrets, Decided: o.Telemetry.GuardAudit})
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +172,7 @@ func (s *Server) ServeHTTP(ctx context.Context, o service.HTTPOptions, ready fun
 	if o.Stateless && s.f.opts.DynamicToolsets {
 		return extras.ErrDynamicStateless
 	}
-	return service.Serve(ctx, o, service.Deps{MCP: s.MCP, Guard: s.f.guard, Shared: s.f.shared, Log: s.f.log, Secrets: s.f.secrets}, ready)
+	return service.Serve(ctx, o, service.Deps{MCP: s.MCP, Guard: s.f.guard, Shared: s.f.shared, Log: s.f.log, Secrets: s.f.secrets, Telemetry: s.f.opts.Telemetry}, ready)
 }
 
 // handler is the one wrapper every tool shares: decode and validate,
@@ -178,7 +180,9 @@ func (s *Server) ServeHTTP(ctx context.Context, o service.HTTPOptions, ready fun
 func (f *factory) handler(t *tool.Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
+		ctx, end := f.opts.Telemetry.ToolCall(ctx, telemetry.Call{Tool: t.Name, Toolset: t.Toolset, Tier: t.Tier.Word(), Meta: req.Params.Meta})
 		res := extras.LogCall(ctx, req, t, f.secrets, f.call)
+		end(telemetry.Result(ctx, res.IsError))
 		if f.log.Enabled(ctx, slog.LevelDebug) {
 			attrs := []any{"tool", t.Name, "ms", time.Since(start).Milliseconds(), "error", res.IsError}
 			if res.IsError { // the logger's output is redacted as it is written
@@ -200,6 +204,7 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *tool.Too
 		err = toolsets.RefuseMaskedFields(args)
 	}
 	if err != nil {
+		telemetry.MarkRefused(ctx)
 		return f.errorResult(err, shape.SecretValues(req.GetArguments())) // a refusal may quote the value
 	}
 	c := &tool.Ctx{Client: f.client, Args: args, Tool: t, Budget: f.opts.ResultBudget, NoConfirm: f.guard.Off()}

@@ -32,6 +32,9 @@ type Options struct {
 	AuditPath string        // JSON lines per write, destructive call and guard decision
 	Log       *slog.Logger
 	Secrets   *secret.Registry
+	// Decided, if set, hears each guard decision the audit log records
+	// (its outcome and detail): telemetry counts them.
+	Decided func(outcome, detail string)
 }
 
 // Guard asks a person before a destructive call runs.
@@ -72,6 +75,15 @@ func New(o Options) (*Guard, error) {
 	audit, err := newAudit(o.AuditPath, o.Secrets)
 	if err != nil {
 		return nil, err
+	}
+	if o.Decided != nil {
+		write := audit
+		audit = func(t *tool.Tool, c *tool.Ctx, event, outcome, detail string) {
+			if event == "guard" {
+				o.Decided(outcome, detail)
+			}
+			write(t, c, event, outcome, detail)
+		}
 	}
 	// Approvals are sealed and bound to their key names in the store: one
 	// written or moved by anything without the key is refused.

@@ -37,6 +37,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
@@ -331,6 +332,7 @@ func (p *pages) wait(ctx context.Context, a *approval) (*approval, error) {
 	}
 	defer release()
 	defer park(ctx)()
+	defer telemetry.Wait(ctx)()
 	tool.Progress(ctx, false, "waiting for the user to confirm on %s (until %s): %s", a.URL, time.Unix(a.Exp, 0).UTC().Format(time.TimeOnly+" UTC"), a.Summary)
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()

@@ -25,6 +25,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 )
 
 // HTTPOptions configure streamable HTTP. Zero values take the defaults.
@@ -114,11 +115,12 @@ func (o *HTTPOptions) defaults() {
 // Deps are what the service serves: the MCP server, the confirmation
 // pages, and the shared sessions when --state shares them.
 type Deps struct {
-	MCP     *server.MCPServer
-	Guard   *consent.Guard
-	Shared  *SharedSessions // nil: sessions in this process
-	Log     *slog.Logger
-	Secrets *secret.Registry
+	MCP       *server.MCPServer
+	Guard     *consent.Guard
+	Shared    *SharedSessions // nil: sessions in this process
+	Log       *slog.Logger
+	Secrets   *secret.Registry
+	Telemetry *telemetry.Telemetry // the sessions live; nil: off
 }
 
 // Serve serves streamable HTTP on /mcp, and /healthz, until ctx ends.
@@ -225,6 +227,7 @@ func (d Deps) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 	}
 	mcpHTTP := server.NewStreamableHTTPServer(d.MCP, append(opts, server.WithHTTPContextFunc(contextFunc))...)
 	if g.sessions != nil {
+		d.Telemetry.SessionsLive(g.sessions.live)
 		g.sessions.end = func(id string) { endSession(mcpHTTP, id) }
 		go g.sessions.run(ctx)
 	}
