@@ -113,6 +113,7 @@ var flagGroups = []struct{ flag, group string }{
 	{"sandbox", "Running"},
 	{"log-level", "Running"},
 	{"version", "Running"},
+	{"metrics", "Running"},
 	{"read-only", "Tools"},
 	{"toolsets", "Tools"},
 	{"tools", "Tools"},
@@ -150,6 +151,7 @@ var envHelp = []struct{ name, text string }{
 	{"QUALYS_MCP_STATE_URL", "as --state (the flag wins)"},
 	{"QUALYS_MCP_STATE_PASSWORD", "the Redis password (never in --state)"},
 	{"QUALYS_MCP_STATE_PASSWORD_FILE", "a file holding the Redis password"},
+	{"QUALYS_MCP_PASSKEYS", "the passkeys file (default: qualys-cs-mcp/passkeys.json in the user's config folder); with --state they live in the shared store"},
 }
 
 const helpWidth = 80

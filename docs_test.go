@@ -5,6 +5,8 @@ package main
 // parse and name only flags and variables the binary has.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,6 +114,22 @@ func TestAnchors(t *testing.T) {
 	}
 }
 
+// clientConfigs are a document's ```json blocks that configure a client:
+// every one but the JSON-RPC messages shown (which must parse as one).
+func clientConfigs(t *testing.T, file string, raw []byte) (where []string, blocks [][]byte) {
+	for i, m := range regexp.MustCompile("(?s)```json\n(.*?)```").FindAllSubmatch(raw, -1) {
+		var msg struct{ JSONRPC, Method string }
+		if bytes.Contains(m[1], []byte(`"jsonrpc"`)) {
+			if json.Unmarshal(m[1], &msg) != nil || msg.JSONRPC != "2.0" || msg.Method == "" {
+				t.Errorf("%s, json block %d: not a JSON-RPC message: %s", file, i+1, m[1])
+			}
+			continue
+		}
+		where, blocks = append(where, fmt.Sprintf("%s, json block %d", file, i+1)), append(blocks, m[1])
+	}
+	return where, blocks
+}
+
 // Every ```json block of the README and docs/ that configures a client
 // parses and names only flags and variables the binary has.
 func TestDocClientConfigs(t *testing.T) {
@@ -119,8 +137,9 @@ func TestDocClientConfigs(t *testing.T) {
 	n := 0
 	for _, file := range docFiles(t) {
 		raw, _ := os.ReadFile(file)
-		for i, m := range regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(string(raw), -1) {
-			c.clientFile(fmt.Sprintf("%s, json block %d", file, i+1), []byte(m[1]))
+		where, blocks := clientConfigs(t, file, raw)
+		for i := range blocks {
+			c.clientFile(where[i], blocks[i])
 			n++
 		}
 	}

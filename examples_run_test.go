@@ -229,11 +229,11 @@ func TestClientConfigsRun(t *testing.T) {
 	}
 	for _, file := range docFiles(t) {
 		raw, _ := os.ReadFile(file)
-		for i, m := range regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(string(raw), -1) {
-			where := fmt.Sprintf("%s, json block %d", file, i+1)
-			t.Run(where, func(t *testing.T) {
+		where, blocks := clientConfigs(t, file, raw)
+		for i := range blocks {
+			t.Run(where[i], func(t *testing.T) {
 				u := freshUser(t)
-				u.run(where, []byte(m[1]))
+				u.run(where[i], blocks[i])
 			})
 		}
 	}

@@ -174,6 +174,16 @@ func TestREADMECommandsRun(t *testing.T) {
 			case strings.HasPrefix(line, "printf ") && strings.HasSuffix(line, " | go run . --sandbox"):
 				line = strings.TrimSuffix(line, "go run . --sandbox") + "./qualys-cs-mcp --sandbox"
 				run = true
+			case strings.HasPrefix(line, "curl -s http://127.0.0.1:"):
+				if addr := strings.TrimPrefix(strings.Fields(line)[2], "http://"); !slices.ContainsFunc(block.lines, func(l string) bool { return strings.Contains(l, " --metrics "+strings.Split(addr, "/")[0]) }) {
+					t.Errorf("%s: %q scrapes no --metrics listener of its block", block.file, line)
+				}
+				continue
+			case regexp.MustCompile(`^OTEL_[A-Z_]+=\S+ \./qualys-cs-mcp `).MatchString(line): // the OpenTelemetry SDK's variables
+				line = line[strings.Index(line, "./qualys-cs-mcp"):]
+				words = shellWords(line)
+				c.binArgs(line, words[1:])
+				run = slices.Contains(words, "--sandbox")
 			case strings.HasPrefix(line, "./qualys-cs-mcp"):
 				c.binArgs(line, words[1:])
 				run = (slices.Contains(words, "--sandbox") || len(words) > 1 && words[1] == "tools") && !slices.Contains(words, "<")

@@ -31,18 +31,15 @@ const (
 	lockStale    = 30 * time.Second // a file lock older than this was left by a process that died
 )
 
-// EnvFile names the passkeys file.
-const EnvFile = "QUALYS_MCP_PASSKEYS"
-
 // DefaultFile is the passkeys file: QUALYS_MCP_PASSKEYS, else
 // qualys-cs-mcp/passkeys.json in the user's config folder.
 func DefaultFile(getenv func(string) string) (string, error) {
-	if p := strings.TrimSpace(getenv(EnvFile)); p != "" {
+	if p := strings.TrimSpace(getenv("QUALYS_MCP_PASSKEYS")); p != "" {
 		return p, nil
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("no folder for the passkeys file (set %s): %w", EnvFile, err)
+		return "", fmt.Errorf("no folder for the passkeys file (set QUALYS_MCP_PASSKEYS): %w", err)
 	}
 	return filepath.Join(dir, "qualys-cs-mcp", "passkeys.json"), nil
 }
