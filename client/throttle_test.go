@@ -32,6 +32,13 @@ func TestEndpointClasses(t *testing.T) {
 	if l := PublishedLimits(); l["bulk-list"] != 120 || l["inventory"] != 5000 || l["other"] != 1000 {
 		t.Fatalf("published limits: %v", l)
 	}
+	PublishedLimits()["other"] = 1 // a copy: changing it changes nothing
+	if th := newThrottle(nil, nil, "a", nil); th.limits["other"] != 1000 || PublishedLimits()["other"] != 1000 {
+		t.Fatal("the published limits changed through a copy")
+	}
+	if h, ok := PodGateway(" us2 "); !ok || h != "gateway.qg2.apps.qualys.com" {
+		t.Fatalf("US2: %q %v", h, ok)
+	}
 }
 
 func TestParseRateLimits(t *testing.T) {
