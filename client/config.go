@@ -53,7 +53,7 @@ type Config struct {
 	Token    string // a pre-issued JWT: no /auth call
 
 	Timeout    time.Duration // per request; 0 means 60s
-	MaxRetries int           // for idempotent requests; 0 means 4
+	MaxRetries int           // retries of a read, or of a write that never reached Qualys; 0 means 4
 	MaxBackoff time.Duration // cap on one wait between retries; 0 means 30s
 	MaxBody    int64         // cap on one upstream answer; 0 means 32 MiB
 	UserAgent  string
