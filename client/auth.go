@@ -6,11 +6,12 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	json "github.com/segmentio/encoding/json"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 )
 
@@ -25,7 +26,6 @@ type tokenSource struct {
 
 	token string
 	exp   time.Time
-	calls atomic.Int64
 }
 
 // DefaultTokenLife is assumed when a JWT carries no exp claim.
@@ -136,7 +136,6 @@ func (a *tokenSource) adopt(ctx context.Context, refused string) bool {
 }
 
 func (a *tokenSource) login(ctx context.Context) (string, error) {
-	a.calls.Add(1)
 	tok, err := a.fetch(ctx)
 	if err != nil {
 		a.token = ""
@@ -157,7 +156,7 @@ func expiry(jwt string) time.Time {
 			var claims struct {
 				Exp json.Number `json:"exp"`
 			}
-			if json.Unmarshal(raw, &claims) == nil {
+			if jsonlimit.Unmarshal(raw, &claims, jsonlimit.Limits{}) == nil {
 				if s, err := claims.Exp.Int64(); err == nil && s > 0 {
 					return time.Unix(s, 0)
 				}
@@ -214,7 +213,7 @@ func (s *sharedToken) load(ctx context.Context) (string, time.Time, bool) {
 	}
 	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(s.key))
 	var st sealedToken
-	if err != nil || json.Unmarshal(plain, &st) != nil { // another key (a rotation): log in afresh
+	if err != nil || jsonlimit.Unmarshal(plain, &st, jsonlimit.Limits{}) != nil { // another key (a rotation): log in afresh
 		return "", time.Time{}, false
 	}
 	return st.Token, time.Unix(st.Exp, 0), true

@@ -3,31 +3,37 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 	json "github.com/segmentio/encoding/json"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
 // Client calls the CS API. It is safe for concurrent use.
 type Client struct {
-	cfg    Config
-	http   *resty.Client
-	auth   *tokenSource
-	limits *throttle
-	slots  chan struct{}
-	base   string
+	cfg     Config
+	http    *resty.Client
+	auth    *tokenSource
+	limits  *throttle
+	slots   chan struct{}
+	base    string
+	counted bool // the transport counts the bytes written to each connection
 }
 
 // Call is one API request. Path is a template under the base path whose
@@ -50,6 +56,8 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	tooLarge error // the body was cut at MaxBody
 }
 
 // New builds a client. The HTTP transport may be replaced for tests.
@@ -83,17 +91,20 @@ func New(cfg Config) *Client {
 	if cfg.Transport != nil {
 		h.SetTransport(cfg.Transport)
 	}
+	rt, counted := countWrites(h.GetClient().Transport)
+	h.SetTransport(rt)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	health := &storeHealth{log: cfg.Logger}
 	account := cfg.account()
 	c := &Client{
-		cfg:    cfg,
-		http:   h,
-		limits: newThrottle(cfg.State, cfg.RateLimits, account, health),
-		slots:  make(chan struct{}, 16),
-		base:   cfg.Gateway.String() + BasePath,
+		cfg:     cfg,
+		http:    h,
+		counted: counted,
+		limits:  newThrottle(cfg.State, cfg.RateLimits, account, health),
+		slots:   make(chan struct{}, 16),
+		base:    cfg.Gateway.String() + BasePath,
 	}
 	c.auth = &tokenSource{sem: make(chan struct{}, 1), fetch: c.login, fixed: cfg.Token, issued: cfg.Secrets.Token,
 		shared: newSharedToken(cfg.State, cfg.StateKey, account, health)}
@@ -107,18 +118,27 @@ func (c *Client) Secrets() *secret.Registry { return c.cfg.Secrets }
 // Gateway is the resolved gateway URL.
 func (c *Client) Gateway() *url.URL { return c.cfg.Gateway }
 
-// AuthCalls counts /auth requests made so far.
-func (c *Client) AuthCalls() int64 { return c.auth.calls.Load() }
-
-// Do sends the call, authenticating, retrying idempotent requests on 429,
-// 502, 503, 504 and transport errors, and renewing the token once on 401.
+// Do sends the call, authenticating, and renewing the token once on 401
+// (a refusal before any processing, so even a write may be sent again).
+//
+// A read (GET) is retried on 429, 502, 503, 504 and transport failures. A
+// write (POST, PUT, PATCH, DELETE) is retried only when it provably never
+// reached Qualys: a 429 (refused before any processing), or a request that
+// was not wholly sent (DNS failure, connection refused, a TLS handshake
+// that failed, a connection reset while writing). Any other failure of a
+// write is final, and its error says whether the change may have been
+// applied.
 func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	target, err := c.url(call)
 	if err != nil {
 		return nil, err
 	}
+	read := call.Method == http.MethodGet
 	fail := func(e *APIError) *APIError {
 		e.Method, e.Path, e.Params = call.Method, call.Path, call.Params
+		if read {
+			e.Applied = "" // a read changes nothing: its error says nothing of changes
+		}
 		return e
 	}
 	var body []byte
@@ -131,68 +151,62 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if call.Raw != nil {
 		body, ctype = call.Raw, call.ContentType
 	}
-	idempotent := call.Method != http.MethodPost && call.Method != http.MethodPatch
 	token, err := c.auth.get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, refusedWrite(err, read)
 	}
-	renewed, maybeApplied := false, false
+	renewed := false
 	for attempt := 0; ; attempt++ {
 		if err := c.throttle(ctx, call.Path); err != nil {
-			return nil, fail(&APIError{Message: err.Error(), Applied: "no"})
+			return nil, fail(&APIError{Cause: err, Applied: "no"})
 		}
 		octx, end := c.observe(ctx, call.Method, EndpointClass(call.Path), call.Path)
-		resp, sendErr := c.send(octx, call.Method, target, call.Query, body, ctype, token)
+		resp, sent, sendErr := c.send(octx, call.Method, target, call.Query, body, ctype, token)
 		end(answered(ctx, resp, sendErr))
-		var capped *APIError
-		if errors.As(sendErr, &capped) {
-			return nil, fail(capped)
-		}
 		if sendErr == nil && resp.Status == http.StatusTooManyRequests && c.cfg.Observer != nil {
 			c.cfg.Observer.RateLimited(ctx, EndpointClass(call.Path))
 		}
 		traceOf(ctx).add(call.Method, strings.TrimPrefix(target, c.base), resp, sendErr)
 		var apiErr *APIError
-		wait, known := time.Duration(0), false
+		retry, wait, known := false, time.Duration(0), false
 		switch {
-		case sendErr != nil && ctx.Err() != nil:
-			return nil, fail(&APIError{Message: "cancelled: " + ctx.Err().Error(), Applied: appliedState(!idempotent || maybeApplied)})
-		case sendErr != nil: // reset, timeout: the request may have been applied
-			maybeApplied = true
-			apiErr = &APIError{Message: sendErr.Error()}
+		case sendErr != nil:
+			apiErr = &APIError{Cause: sendErr, Applied: appliedState(sent)}
+			retry = ctx.Err() == nil && (read || !sent) && !permanent(sendErr)
 		case resp.Status >= 200 && resp.Status < 300:
-			if call.Out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
-				return resp, nil
+			err := resp.tooLarge
+			if err == nil && call.Out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
+				err = c.decode(resp.Body, call.Out)
+			} else if err == nil && isJSON(resp.Header) {
+				err = jsonlimit.Check(resp.Body, c.answerLimits()) // the caller will decode it
 			}
-			err := decode(resp.Body, call.Out)
 			if err == nil {
 				return resp, nil
 			}
-			maybeApplied = true // answered, so applied, but the answer is unreadable
-			apiErr = &APIError{Status: resp.Status, Message: "the answer was not the JSON expected: " + err.Error()}
+			apiErr = &APIError{Status: resp.Status, Cause: err, Applied: "yes"}
+			var limit *jsonlimit.Error
+			retry = read && resp.tooLarge == nil && !errors.As(err, &limit) // a cut answer may come whole next time
 		case resp.Status == http.StatusUnauthorized && !renewed:
-			renewed = true // refused before any processing: safe to repeat once, even a POST
+			renewed = true
 			if token, err = c.auth.renew(ctx, token); err != nil {
-				return nil, err
+				return nil, refusedWrite(err, read)
 			}
 			continue
-		case resp.Status == http.StatusNotFound && call.Method == http.MethodDelete && maybeApplied:
-			// an earlier attempt whose answer was lost did delete it
-			return &Response{Status: http.StatusOK, Header: resp.Header}, nil
 		default:
 			apiErr = c.upstreamError(ctx, resp.Status, resp.Body)
 			wait, known = retryAfter(resp.Header)
 			apiErr.RetryAfter = wait
-			if resp.Status == 502 || resp.Status == 504 {
-				maybeApplied = true
-			}
-			if resp.Status != 429 && resp.Status != 502 && resp.Status != 503 && resp.Status != 504 {
-				apiErr.Applied = appliedState(maybeApplied)
-				return nil, fail(apiErr)
+			switch {
+			case resp.Status == http.StatusTooManyRequests:
+				apiErr.Applied, retry = "no", true
+			case resp.Status >= 500:
+				apiErr.Applied = "unknown"
+				retry = read && (resp.Status == 502 || resp.Status == 503 || resp.Status == 504)
+			default:
+				apiErr.Applied = "no"
 			}
 		}
-		apiErr.Applied = appliedState(maybeApplied || (!idempotent && apiErr.Status != 429))
-		if !idempotent || attempt >= c.cfg.MaxRetries {
+		if !retry || attempt >= c.cfg.MaxRetries {
 			return nil, fail(apiErr)
 		}
 		if !known {
@@ -207,15 +221,49 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	}
 }
 
+// refusedWrite marks an authentication failure, which comes before the
+// call is sent, as having changed nothing.
+func refusedWrite(err error, read bool) error {
+	var ae *APIError
+	if !read && errors.As(err, &ae) && ae.Applied == "" {
+		ae.Applied = "no"
+	}
+	return err
+}
+
+// answerLimits bound the JSON of an answer: its size is already within
+// MaxBody; its depth, the default.
+func (c *Client) answerLimits() jsonlimit.Limits {
+	return jsonlimit.Limits{Bytes: c.cfg.MaxBody}
+}
+
 // decode reads one JSON value into out, as json.Unmarshal does, but its
 // strings and raw values share b's bytes instead of copying them: b is
-// an answer's body, which nothing changes afterwards.
-func decode(b []byte, out any) error {
+// an answer's body, which nothing changes afterwards. The answer's depth
+// is checked first: no answer, however deep, exhausts the stack.
+func (c *Client) decode(b []byte, out any) error {
+	if err := jsonlimit.Check(b, c.answerLimits()); err != nil {
+		return err
+	}
 	rest, err := json.Parse(b, out, json.ZeroCopy)
 	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
 		err = fmt.Errorf("invalid character %q after top-level value", rest[0])
 	}
 	return err
+}
+
+// permanent reports a transport failure that trying again will not mend:
+// a name that does not exist, a certificate that is not trusted.
+func permanent(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound || isTLS(err)
+}
+
+// isJSON reports whether an answer says it is JSON.
+func isJSON(h http.Header) bool {
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
 
 func (c *Client) throttle(ctx context.Context, path string) error {
@@ -229,8 +277,10 @@ func (c *Client) throttle(ctx context.Context, path string) error {
 	return err
 }
 
-func appliedState(maybe bool) string {
-	if maybe {
+// appliedState is a write's state after a transport failure: a request
+// not wholly sent changed nothing.
+func appliedState(sent bool) string {
+	if sent {
 		return "unknown"
 	}
 	return "no"
@@ -267,13 +317,28 @@ func ValidID(name, v string) error {
 	return nil
 }
 
-func (c *Client) send(ctx context.Context, method, target string, q url.Values, body []byte, ctype, token string) (*Response, error) {
+// send makes one request. sent is false only when none of the request
+// can have reached Qualys: no connection was had for it, or not one byte
+// was written on the connection before it failed (see countWrites). An
+// answer larger than MaxBody is cut there and marked tooLarge.
+func (c *Client) send(ctx context.Context, method, target string, q url.Values, body []byte, ctype, token string) (resp *Response, sent bool, err error) {
 	select {
 	case c.slots <- struct{}{}:
 		defer func() { <-c.slots }()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
+	var conn *countingConn
+	var start int64
+	gotConn := false
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { // again for each connection the transport tries
+			gotConn, conn = true, connOf(i.Conn)
+			if conn != nil {
+				start = conn.written.Load()
+			}
+		},
+	})
 	r := c.http.R().SetContext(ctx).SetDoNotParseResponse(true).SetAuthToken(token)
 	if q != nil {
 		r.SetQueryParamsFromValues(q)
@@ -281,28 +346,84 @@ func (c *Client) send(ctx context.Context, method, target string, q url.Values, 
 	if body != nil {
 		r.SetHeader("Content-Type", ctype).SetBody(body)
 	}
-	resp, err := r.Execute(method, target)
+	res, err := r.Execute(method, target)
 	if err != nil {
-		return nil, scrubTransportError(err)
+		// the transport waits for its writer to stop before it returns an
+		// error, so the count is final, except after a timeout or a
+		// cancellation, which is taken as sent once a connection was had
+		var ne net.Error
+		unsent := c.counted && (!gotConn || conn != nil && conn.written.Load() == start &&
+			ctx.Err() == nil && !(errors.As(err, &ne) && ne.Timeout()))
+		return nil, !unsent, scrubTransportError(err)
 	}
-	raw := resp.RawBody()
+	raw := res.RawBody()
 	defer raw.Close()
 	data, err := io.ReadAll(io.LimitReader(raw, c.cfg.MaxBody+1))
 	if err != nil {
-		return nil, scrubTransportError(err)
+		return nil, true, scrubTransportError(err)
 	}
+	resp = &Response{Status: res.StatusCode(), Header: res.Header(), Body: data}
 	if int64(len(data)) > c.cfg.MaxBody {
-		return nil, &APIError{Status: resp.StatusCode(), Message: fmt.Sprintf("the answer was larger than the %d-byte cap; narrow the request with a filter or a smaller pageSize", c.cfg.MaxBody)}
+		resp.Body = data[:c.cfg.MaxBody]
+		resp.tooLarge = fmt.Errorf("the answer was larger than the %d-byte cap; narrow the request with a filter or a smaller pageSize", c.cfg.MaxBody)
 	}
-	return &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: data}, nil
+	return resp, true, nil
 }
 
-// scrubTransportError keeps the cause of a transport failure without the
-// URL's query, which may carry filters the user typed.
+// countingConn counts the bytes written to a connection.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+// connOf finds the countingConn under a connection (TLS or not).
+func connOf(c net.Conn) *countingConn {
+	if t, ok := c.(*tls.Conn); ok {
+		c = t.NetConn()
+	}
+	cc, _ := c.(*countingConn)
+	return cc
+}
+
+// countWrites makes an HTTP transport count the bytes written to each of
+// its connections, so that a request that failed can tell whether any of
+// it left this process: Go's own transport knows, but does not say
+// (httptrace's WroteRequest fires when the request is buffered, before it
+// is flushed). Another kind of transport is left as is, and its failures
+// are taken as sent.
+func countWrites(rt http.RoundTripper) (http.RoundTripper, bool) {
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt, false
+	}
+	t = t.Clone()
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: c}, nil
+	}
+	return t, true
+}
+
+// scrubTransportError keeps the cause of a transport failure (for
+// errors.As) without the URL's query, which may carry filters the user
+// typed.
 func scrubTransportError(err error) error {
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %v", strings.ToLower(ue.Op), ue.Err)
+	if errors.As(err, &ue) && ue.Err != nil {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
 	}
 	return err
 }
@@ -310,7 +431,7 @@ func scrubTransportError(err error) error {
 // login is POST {gateway}/auth with the form fields; the body is the JWT.
 func (c *Client) login(ctx context.Context) (string, error) {
 	if c.cfg.Username == "" || c.cfg.Password == "" {
-		return "", &APIError{Status: http.StatusUnauthorized, Message: "no username and password to renew the token with"}
+		return "", &APIError{Status: http.StatusUnauthorized, Cause: errors.New("no username and password to renew the token with"), Method: "POST", Path: "/auth"}
 	}
 	octx, end := c.observe(ctx, http.MethodPost, "auth", "/auth")
 	resp, err := c.http.R().SetContext(octx).
@@ -319,12 +440,9 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		Post(c.cfg.Gateway.String() + "/auth")
 	if err != nil {
 		end(Answer{Error: ErrorKind(ctx, err)})
-	} else {
-		end(Answer{Status: resp.StatusCode()})
+		return "", &APIError{Cause: scrubTransportError(err), Method: "POST", Path: "/auth"}
 	}
-	if err != nil {
-		return "", &APIError{Message: "authentication request failed: " + scrubTransportError(err).Error(), Method: "POST", Path: "/auth"}
-	}
+	end(Answer{Status: resp.StatusCode()})
 	if resp.StatusCode() != http.StatusOK && resp.StatusCode() != http.StatusCreated {
 		e := c.upstreamError(ctx, resp.StatusCode(), resp.Body())
 		e.Method, e.Path, e.Hint = "POST", "/auth", "check QUALYS_USERNAME and QUALYS_PASSWORD, and that the user may use the API"
@@ -332,7 +450,7 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	}
 	tok := strings.TrimSpace(string(resp.Body()))
 	if tok == "" || strings.ContainsAny(tok, " \n<{") {
-		return "", &APIError{Status: resp.StatusCode(), Method: "POST", Path: "/auth", Message: "the /auth answer was not a token"}
+		return "", &APIError{Status: resp.StatusCode(), Method: "POST", Path: "/auth", Cause: errors.New("the /auth answer was not a token")}
 	}
 	return tok, nil
 }

@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +26,8 @@ import (
 // BasePath is where the CS API v1.3 lives under a gateway.
 const BasePath = "/csapi/v1.3"
 
-// Pods maps a Qualys platform (POD) to its API gateway host.
-var Pods = map[string]string{
+// pods maps a Qualys platform (POD) to its API gateway host.
+var pods = map[string]string{
 	"US1":  "gateway.qg1.apps.qualys.com",
 	"US2":  "gateway.qg2.apps.qualys.com",
 	"US3":  "gateway.qg3.apps.qualys.com",
@@ -52,7 +53,7 @@ type Config struct {
 	Token    string // a pre-issued JWT: no /auth call
 
 	Timeout    time.Duration // per request; 0 means 60s
-	MaxRetries int           // for idempotent requests; 0 means 4
+	MaxRetries int           // retries of a read, or of a write that never reached Qualys; 0 means 4
 	MaxBackoff time.Duration // cap on one wait between retries; 0 means 30s
 	MaxBody    int64         // cap on one upstream answer; 0 means 32 MiB
 	UserAgent  string
@@ -120,12 +121,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 // PodNames lists the known platforms, sorted.
 func PodNames() []string {
-	names := make([]string, 0, len(Pods))
-	for k := range Pods {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(pods))
+}
+
+// PodGateway is the API gateway host of a platform, by name (any case).
+func PodGateway(pod string) (host string, ok bool) {
+	host, ok = pods[strings.ToUpper(strings.TrimSpace(pod))]
+	return host, ok
 }
 
 // ResolveGateway turns a POD name or an explicit gateway URL into the
@@ -136,7 +138,7 @@ func ResolveGateway(pod, raw string) (*url.URL, error) {
 		if pod == "" {
 			return nil, errors.New("no Qualys platform: set QUALYS_POD (" + strings.Join(PodNames(), ", ") + ") or QUALYS_GATEWAY_URL")
 		}
-		host, ok := Pods[strings.ToUpper(strings.TrimSpace(pod))]
+		host, ok := PodGateway(pod)
 		if !ok {
 			return nil, fmt.Errorf("QUALYS_POD %q is not a known platform; use one of %s, or set QUALYS_GATEWAY_URL", pod, strings.Join(PodNames(), ", "))
 		}

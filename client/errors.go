@@ -2,29 +2,41 @@ package client
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
 // APIError is every failure the Qualys API answered with, or that kept a
 // request from being answered.
 type APIError struct {
-	Status     int    // HTTP status; 0 when no answer came
-	Code       string // Qualys errorCode, e.g. "403 FORBIDDEN"
-	Message    string // Qualys message, or what went wrong
+	Status  int    // HTTP status; 0 when no answer came
+	Code    string // Qualys errorCode, e.g. "403 FORBIDDEN"
+	Message string // what Qualys said (cut, secrets masked); never our words
+	// Cause is what went wrong on this side of the answer: a transport
+	// failure (DNS, connection refused, TLS, reset, timeout), a
+	// cancellation, or an answer that could not be read.
+	Cause      error
 	Method     string
 	Path       string            // the path template, e.g. /sensorProfile/{sensorProfileId}
 	Params     map[string]string // the path parameters
 	RetryAfter time.Duration     // for 429 and 503, when known
-	// Applied says whether a mutating request may have taken effect:
-	// "no", or "unknown" when the request was sent and no clear answer came.
+	// Applied says whether a write may have taken effect: "no" (it never
+	// reached Qualys, or Qualys refused it), "yes" (Qualys accepted it but
+	// its answer could not be read), "unknown" (it was sent and no clear
+	// answer came). Empty for a read, which changes nothing.
 	Applied string
 	Hint    string // what the user can do, when known
 }
@@ -39,13 +51,19 @@ func (e *APIError) Permission() string {
 	return ""
 }
 
+func (e *APIError) Unwrap() error { return e.Cause }
+
 func (e *APIError) Error() string {
 	var b strings.Builder
+	notFoundDelete := e.Status == http.StatusNotFound && e.Method == http.MethodDelete
 	switch {
 	case e.Status == http.StatusForbidden && e.Permission() != "":
 		fmt.Fprintf(&b, "Qualys refused: the user lacks permission %s; a Manager can grant it in the Qualys Administration utility", e.Permission())
 	case e.Status == http.StatusForbidden:
 		b.WriteString("Qualys refused (403): the user's role lacks a permission this call needs (a \"CS User\" role cannot use the API at all); a Manager can grant it")
+	case notFoundDelete:
+		b.WriteString("not found, nothing deleted: Qualys has no ")
+		b.WriteString(e.describeTarget())
 	case e.Status == http.StatusNotFound:
 		b.WriteString("not found: Qualys has no ")
 		b.WriteString(e.describeTarget())
@@ -56,6 +74,8 @@ func (e *APIError) Error() string {
 		if e.RetryAfter > 0 {
 			fmt.Fprintf(&b, "; retry after %s (at %s)", e.RetryAfter.Round(time.Second), time.Now().Add(e.RetryAfter).UTC().Format(time.RFC3339))
 		}
+	case e.Status == 0 && e.Cause != nil:
+		b.WriteString(failure(e.Cause))
 	case e.Status == 0:
 		b.WriteString("no answer from Qualys")
 	case e.Status < 300:
@@ -64,6 +84,9 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, "Qualys failed to answer (HTTP %d)", e.Status)
 	default:
 		fmt.Fprintf(&b, "Qualys rejected the request (HTTP %d)", e.Status)
+	}
+	if e.Cause != nil && e.Status != 0 {
+		b.WriteString(": " + e.Cause.Error())
 	}
 	if e.Message != "" {
 		msg := e.Message
@@ -78,15 +101,53 @@ func (e *APIError) Error() string {
 	if e.Hint != "" {
 		b.WriteString("; " + e.Hint)
 	}
-	switch e.Applied {
-	case "no":
-		if e.Method != http.MethodGet {
-			b.WriteString("; nothing was changed")
-		}
-	case "unknown":
+	switch {
+	case notFoundDelete: // said already
+	case e.Applied == "no":
+		b.WriteString("; nothing was changed")
+	case e.Applied == "yes":
+		b.WriteString("; Qualys accepted the change, but read the current state to see it")
+	case e.Applied == "unknown":
 		b.WriteString("; the change may or may not have been applied: read the current state before trying again")
 	}
 	return b.String()
+}
+
+// failure names what kept a request from being answered: the network's
+// words, never Qualys'.
+func failure(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled before Qualys answered (" + err.Error() + ")"
+	case errors.As(err, &dns):
+		return fmt.Sprintf("could not reach Qualys: the DNS lookup of %s failed (%s)", dns.Name, dns.Err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "could not reach Qualys: connection refused (" + err.Error() + ")"
+	case isTLS(err):
+		return "could not reach Qualys: the TLS connection failed (" + err.Error() + ")"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "no answer from Qualys within the timeout (" + err.Error() + ")"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return "the connection to Qualys was reset before an answer came (" + err.Error() + ")"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection to Qualys closed before an answer came (" + err.Error() + ")"
+	}
+	return "no answer from Qualys: " + err.Error()
+}
+
+// isTLS reports a failed TLS handshake or certificate check.
+func isTLS(err error) bool {
+	var rec tls.RecordHeaderError
+	var alert tls.AlertError
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &rec) || errors.As(err, &alert) || errors.As(err, &verify) ||
+		errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
+		strings.Contains(err.Error(), "tls: ")
 }
 
 func (e *APIError) describeTarget() string {
@@ -113,7 +174,7 @@ const maxMessage = 500
 // secrets the process holds and the call's own (in ctx), and leaves no
 // prefix of one where it cuts.
 func (c *Client) upstreamError(ctx context.Context, status int, body []byte) *APIError {
-	e := parseError(status, body)
+	e := parseError(status, body, c.answerLimits())
 	e.Message = c.cfg.Secrets.Cut(e.Message, maxMessage, secret.Values(ctx)...)
 	e.Code = c.cfg.Secrets.Cut(e.Code, 100, secret.Values(ctx)...)
 	return e
@@ -121,14 +182,14 @@ func (c *Client) upstreamError(ctx context.Context, status int, body []byte) *AP
 
 // parseError reads the Qualys error body: {"errorCode","message","timestamp"},
 // or plain text, whole: upstreamError cuts it.
-func parseError(status int, body []byte) *APIError {
+func parseError(status int, body []byte, limits jsonlimit.Limits) *APIError {
 	e := &APIError{Status: status}
 	var v struct {
 		ErrorCode string `json:"errorCode"`
 		Message   string `json:"message"`
 		Error     string `json:"error"`
 	}
-	if json.Unmarshal(body, &v) == nil {
+	if jsonlimit.Unmarshal(body, &v, limits) == nil {
 		e.Code, e.Message = v.ErrorCode, v.Message
 		if e.Message == "" {
 			e.Message = v.Error

@@ -49,14 +49,11 @@ const (
 // ErrorKind names the kind of a transport failure, for an Answer.
 func ErrorKind(ctx context.Context, err error) string {
 	var ne net.Error
-	var capped *APIError
 	switch {
 	case err == nil:
 		return ""
 	case ctx.Err() != nil:
 		return ErrCancelled
-	case errors.As(err, &capped):
-		return ErrTooLarge
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return ErrTimeout
 	}
@@ -76,13 +73,11 @@ func noAnswer(Answer) {}
 
 // answered is the Answer of a send.
 func answered(ctx context.Context, resp *Response, err error) Answer {
-	if err != nil {
-		a := Answer{Error: ErrorKind(ctx, err)}
-		var capped *APIError
-		if errors.As(err, &capped) {
-			a.Status = capped.Status
-		}
-		return a
+	switch {
+	case err != nil:
+		return Answer{Error: ErrorKind(ctx, err)}
+	case resp.tooLarge != nil:
+		return Answer{Status: resp.Status, Error: ErrTooLarge}
 	}
 	return Answer{Status: resp.Status}
 }

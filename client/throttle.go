@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,12 +30,16 @@ type throttle struct {
 // Window is the period the published limits count over.
 const Window = 60 * time.Second
 
-// Limits per 60 s, as Qualys publishes them.
-var Limits = map[string]int{
+// published are the limits per 60 s, as Qualys publishes them.
+var published = map[string]int{
 	"bulk-list": 120,  // /images/list, /containers/list
 	"inventory": 5000, // other /images and /containers paths
 	"other":     1000, // /registry, /sensors and the rest
 }
+
+// PublishedLimits are the limits per 60 s of each endpoint class, as
+// Qualys publishes them (a copy).
+func PublishedLimits() map[string]int { return maps.Clone(published) }
 
 // EndpointClass is the class of a path under the base path whose limit it
 // counts against.
@@ -59,7 +64,7 @@ func ParseRateLimits(s string) (map[string]int, error) {
 		}
 		class, n, ok := strings.Cut(part, "=")
 		class = strings.TrimSpace(class)
-		if _, known := Limits[class]; !ok || !known {
+		if _, known := published[class]; !ok || !known {
 			return nil, fmt.Errorf("--rate-limits: %q is not class=N with a class of %s", part, strings.Join(classNames(), ", "))
 		}
 		v, err := strconv.Atoi(strings.TrimSpace(n))
@@ -72,12 +77,7 @@ func ParseRateLimits(s string) (map[string]int, error) {
 }
 
 func classNames() []string {
-	var n []string
-	for k := range Limits {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
+	return slices.Sorted(maps.Keys(published))
 }
 
 func newThrottle(shared state.Store, overrides map[string]int, account string, health *storeHealth) *throttle {
@@ -85,12 +85,8 @@ func newThrottle(shared state.Store, overrides map[string]int, account string, h
 	if shared != nil && shared.Shared() {
 		t.shared = shared
 	}
-	for k, v := range Limits {
-		t.limits[k] = v
-	}
-	for k, v := range overrides {
-		t.limits[k] = v
-	}
+	maps.Copy(t.limits, published)
+	maps.Copy(t.limits, overrides)
 	return t
 }
 

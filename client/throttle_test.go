@@ -29,8 +29,15 @@ func TestEndpointClasses(t *testing.T) {
 			t.Errorf("%s: %s, want %s", path, got, want)
 		}
 	}
-	if Limits["bulk-list"] != 120 || Limits["inventory"] != 5000 || Limits["other"] != 1000 {
-		t.Fatalf("published limits: %v", Limits)
+	if l := PublishedLimits(); l["bulk-list"] != 120 || l["inventory"] != 5000 || l["other"] != 1000 {
+		t.Fatalf("published limits: %v", l)
+	}
+	PublishedLimits()["other"] = 1 // a copy: changing it changes nothing
+	if th := newThrottle(nil, nil, "a", nil); th.limits["other"] != 1000 || PublishedLimits()["other"] != 1000 {
+		t.Fatal("the published limits changed through a copy")
+	}
+	if h, ok := PodGateway(" us2 "); !ok || h != "gateway.qg2.apps.qualys.com" {
+		t.Fatalf("US2: %q %v", h, ok)
 	}
 }
 
@@ -213,10 +220,11 @@ func TestSharedLogin(t *testing.T) {
 
 	// another state key cannot read the stored token: it logs in itself
 	other := New(Config{Gateway: u, Username: "u", Password: "p", State: open(), StateKey: bytes.Repeat([]byte{8}, 32)})
+	before := auths.Load()
 	if _, err := other.Do(context.Background(), Call{Method: "GET", Path: "/sensors"}); err != nil {
 		t.Fatal(err)
 	}
-	if other.AuthCalls() != 1 {
+	if auths.Load() != before+1 {
 		t.Fatalf("a replica with another key adopted a token it cannot have decrypted")
 	}
 

@@ -20,6 +20,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
@@ -159,10 +160,13 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 // it (the command line's output).
 func (s *Server) Redact(text string) string { return s.f.secrets.Redact(text) }
 
-// ServeStdio serves MCP on stdin and stdout until stdin closes.
+// ServeStdio serves MCP on stdin and stdout until stdin closes. A line
+// outside the JSON limits is answered with a parse error (-32700), and
+// the server reads on.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
 	std := server.NewStdioServer(s.MCP)
 	std.SetErrorLogger(log.New(s.f.secrets.Writer(os.Stderr), "", 0))
+	in = jsonlimit.Lines(in, jsonlimit.Limits{}, func(err error) { s.f.log.Warn("stdio: a message was refused", "error", err.Error()) })
 	return std.Listen(ctx, in, out)
 }
 

@@ -23,6 +23,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
@@ -372,8 +373,20 @@ func (g *httpGuard) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		http.Error(w, "Bad Request: the body could not be read", http.StatusBadRequest)
 		return nil, false
 	}
+	if err := jsonlimit.Check(body, jsonlimit.Limits{Bytes: g.opts.MaxBody}); err != nil {
+		parseError(w, err)
+		return nil, false
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, true
+}
+
+// parseError answers a body outside the JSON limits as JSON-RPC says:
+// HTTP 400 with error -32700.
+func parseError(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(mcp.NewJSONRPCError(mcp.NewRequestId(nil), mcp.PARSE_ERROR, "Parse error: "+err.Error(), nil))
 }
 
 // admit applies the session rules and the rate limit; done is called when
@@ -455,7 +468,7 @@ func isInitialize(body []byte) bool {
 	var m struct {
 		Method string `json:"method"`
 	}
-	return json.Unmarshal(body, &m) == nil && m.Method == string(mcp.MethodInitialize)
+	return jsonlimit.Unmarshal(body, &m, jsonlimit.Limits{Bytes: int64(len(body))}) == nil && m.Method == string(mcp.MethodInitialize)
 }
 
 // withWriteDeadlines bounds each write of an answer by d, so a client that

@@ -9,6 +9,7 @@ import (
 
 	json "github.com/segmentio/encoding/json"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 )
 
@@ -45,7 +46,7 @@ func SecretValues(args map[string]any) []string {
 				if s, ok := val.(string); ok && IsSecretName(k) && len(s) >= 4 {
 					out = append(out, s)
 					var inner map[string]any
-					if json.Unmarshal([]byte(s), &inner) == nil {
+					if jsonlimit.Unmarshal([]byte(s), &inner, jsonlimit.Limits{}) == nil {
 						walk(inner)
 					}
 				}

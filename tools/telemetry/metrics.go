@@ -89,7 +89,7 @@ func newMetrics(version string) *metrics {
 	m.guard = counter("guard_decisions_total", "Confirmation guard decisions: previewed, confirmed, declined, expired, refused; by who was asked or answered (human/form, human/page, human/passkey, model/token, none).", "decision", "by")
 	m.waiting = gauge("confirmations_waiting", "Tool calls waiting for a person to confirm on the confirmation page.")
 	m.stateErrors = counter("state_store_errors_total", "Failed operations of the shared state store, by operation.", "op")
-	for class := range client.Limits { // present from the start, at 0: a rate over them is 0, not absent
+	for class := range client.PublishedLimits() { // present from the start, at 0: a rate over them is 0, not absent
 		m.classes.bound(class)
 		m.throttleWaits.WithLabelValues(class)
 		m.throttleSeconds.WithLabelValues(class)

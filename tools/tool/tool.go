@@ -24,6 +24,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
 )
 
@@ -288,6 +289,9 @@ func Invalid(field, format string, a ...any) error {
 func (t *Tool) Decode(raw []byte) (in any, args map[string]any, token string, err error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		raw = []byte("{}")
+	}
+	if err := jsonlimit.Check(raw, jsonlimit.Limits{}); err != nil {
+		return nil, nil, "", &InputError{Problem: "arguments refused: " + err.Error()}
 	}
 	doc, err := jsv.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {

@@ -91,10 +91,14 @@ func send(ctx context.Context, c *tool.Ctx, call client.Call, fallback map[strin
 // value passes silently, another is refused naming both.
 func agree(c *tool.Ctx, field string, derived any, from string) error {
 	given, ok := c.Args[field]
-	if !ok || given == nil || strings.EqualFold(strings.TrimRight(fmt.Sprint(given), "/"), strings.TrimRight(fmt.Sprint(derived), "/")) {
-		return nil
+	d := ""
+	if derived != nil {
+		d = fmt.Sprint(derived)
 	}
-	return tool.Invalid(field, "is %q, but %s is %q: they must agree (leave %s out and the server sends %[3]q)", given, from, derived, field)
+	if !ok || given == nil || d == "" || strings.EqualFold(strings.TrimRight(fmt.Sprint(given), "/"), strings.TrimRight(d, "/")) {
+		return nil // nothing known to disagree with: the caller decides
+	}
+	return tool.Invalid(field, "is %s, but %s is %s: they must agree (leave %s out and the server sends %[3]s)", shape.Quote(fmt.Sprint(given)), from, shape.Quote(d), field)
 }
 
 // merge deep-merges patch into base: objects merge key by key, anything

@@ -6,6 +6,7 @@ import (
 
 	json "github.com/segmentio/encoding/json"
 
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
@@ -74,7 +75,7 @@ func openCursor(c *tool.Ctx, in any) (cursorState, error) {
 		return st, nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(raw, &st) != nil || st.Skip < 0 || st.Tool == "" {
+	if err != nil || jsonlimit.Unmarshal(raw, &st, jsonlimit.Limits{}) != nil || st.Skip < 0 || st.Tool == "" {
 		return st, tool.Invalid("cursor", "is not a cursor this server gave out; pass it back exactly as received")
 	}
 	if st.Tool != c.Tool.Name {

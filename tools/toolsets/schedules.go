@@ -71,11 +71,17 @@ func registrySchedules(ctx context.Context, c *tool.Ctx, registryID, field strin
 // scheduleBody is the request body: the schedule fields plus the
 // registry's type, as the v1.21 samples send it. A registryType the
 // caller gave must be the registry's.
-func scheduleBody(c *tool.Ctx, fields map[string]any, reg map[string]any) (map[string]any, error) {
-	if err := agree(c, "registryType", reg["registryType"], fmt.Sprintf("the type of registry %q (%s)", str(reg["registryName"]), str(reg["registryUuid"]))); err != nil {
+func scheduleBody(c *tool.Ctx, fields map[string]any, reg map[string]any, registryID string) (map[string]any, error) {
+	typ := str(reg["registryType"])
+	if typ == "" { // Qualys did not say: the caller's, or a clear refusal
+		if typ = str(c.Args["registryType"]); typ == "" {
+			return nil, tool.Invalid("registryType", "is needed: Qualys' answer for registry %s names no type (pass the registry's type, e.g. DockerHub, V2, AWS, Azure, GCP)", shape.Quote(registryID))
+		}
+	}
+	if err := agree(c, "registryType", typ, fmt.Sprintf("the type of registry %s (%s)", shape.Quote(str(reg["registryName"])), shape.Quote(registryID))); err != nil {
 		return nil, err
 	}
-	fields["registryType"] = reg["registryType"]
+	fields["registryType"] = typ
 	return fields, nil
 }
 
@@ -85,7 +91,7 @@ func createSchedule(ctx context.Context, c *tool.Ctx, in *schemas.CreateSchedule
 	if err != nil {
 		return nil, err
 	}
-	body, err := scheduleBody(c, argsWithout(c, "registryId"), reg)
+	body, err := scheduleBody(c, argsWithout(c, "registryId"), reg, in.RegistryID.RegistryID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,12 +105,12 @@ func updateSchedule(ctx context.Context, c *tool.Ctx, in *schemas.UpdateSchedule
 	if err != nil {
 		return nil, err
 	}
-	base, err := scheduleBody(c, shape.DropNulls(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters")).(map[string]any), reg)
+	base, err := scheduleBody(c, shape.DropNulls(pick(cur[0], "name", "onDemand", "schedule", "filters", "scheduleIntervalInDays", "forceScan", "additionalFilters")).(map[string]any), reg, regID)
 	if err != nil {
 		return nil, err
 	}
 	body := merge(base, argsWithout(c, "registryId", "scheduleId"))
-	body["registryType"] = reg["registryType"]
+	body["registryType"] = base["registryType"]
 	return send(ctx, c, client.Call{Method: http.MethodPut, Path: schedulePath, Params: schedParams(regID, schedID), Body: body},
 		map[string]any{"updated": true, "scheduleUuid": schedID})
 }
