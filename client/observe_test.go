@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -94,7 +95,6 @@ func TestErrorKinds(t *testing.T) {
 	}{
 		{bg, nil, ""},
 		{cancelled, context.Canceled, ErrCancelled},
-		{bg, &APIError{Status: 200, Message: "larger than the cap"}, ErrTooLarge},
 		{bg, context.DeadlineExceeded, ErrTimeout},
 		{bg, &url.Error{Op: "Get", Err: timeoutErr{}}, ErrTimeout},
 		{bg, fmt.Errorf("connection refused"), ErrTransport},
@@ -102,6 +102,14 @@ func TestErrorKinds(t *testing.T) {
 		if got := ErrorKind(c.ctx, c.err); got != c.want {
 			t.Errorf("ErrorKind(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// An answer cut at MaxBody is too large, with its status.
+func TestAnsweredTooLarge(t *testing.T) {
+	got := answered(context.Background(), &Response{Status: 200, tooLarge: errors.New("cut")}, nil)
+	if got != (Answer{Status: 200, Error: ErrTooLarge}) {
+		t.Fatalf("%+v", got)
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 )
 
 // testDeps is an MCP server with no tools, and a guard for its pages.
-func testDeps(t *testing.T) Deps {
+func testDeps(t testing.TB) Deps {
 	t.Helper()
 	log, secrets := slog.New(slog.NewTextHandler(io.Discard, nil)), secret.New()
 	g, err := consent.New(consent.Options{Log: log, Secrets: secrets})
