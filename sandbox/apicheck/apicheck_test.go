@@ -1,36 +1,69 @@
 package apicheck
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-const shared = "../../../shared"
-
 func validator(t *testing.T) *Validator {
 	t.Helper()
-	v, err := New(shared+"/reference/qualys-cs-openapi-v1.3.yaml", shared+"/seeds")
+	v, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-func TestSamplesRead(t *testing.T) {
-	s, err := ReadSamples(shared + "/seeds")
+// The OpenAPI document is the one Qualys published, byte for byte: its
+// digest is the one documents/SOURCE.md records.
+func TestOpenAPIIsAsPublished(t *testing.T) {
+	src, err := os.ReadFile("documents/SOURCE.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies := 0
+	m := regexp.MustCompile("sha256: `([0-9a-f]{64})`").FindSubmatch(src)
+	if m == nil {
+		t.Fatal("SOURCE.md records no sha256 of the OpenAPI document")
+	}
+	sum := sha256.Sum256(OpenAPI())
+	if got := hex.EncodeToString(sum[:]); got != string(m[1]) {
+		t.Fatalf("the OpenAPI document's sha256 is %s, SOURCE.md records %s: it is not the document as published", got, m[1])
+	}
+}
+
+// Every seed sample is there, names its source, and reads as data.
+func TestSeedSamples(t *testing.T) {
+	s, err := Samples(Seeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies, answers := 0, 0
 	for _, x := range s {
 		t.Logf("%s %v %s", x, x.Query, x.Body)
+		if x.Release == "" || x.Section == "" || x.File == "" || x.Line < 1 {
+			t.Errorf("%s: does not name its release, section, seed file and line", x)
+		}
 		if x.Body != nil {
 			bodies++
+			if !json.Valid(x.Body) {
+				t.Errorf("%s: body is not JSON", x)
+			}
+		}
+		if x.Response != nil {
+			answers++
 		}
 	}
-	if len(s) != 19 || bodies != 5 {
-		t.Fatalf("%d samples, %d bodies", len(s), bodies)
+	if len(s) != 19 || bodies != 5 || answers < 12 {
+		t.Fatalf("%d samples, %d bodies, %d answers", len(s), bodies, answers)
+	}
+	if all, _ := Samples(); len(all) < len(s) {
+		t.Fatalf("all samples: %d, fewer than the seeds' %d", len(all), len(s))
 	}
 }
 
