@@ -36,7 +36,7 @@ type Validator struct {
 	doc     *openapi3.T
 	name    string // the document's file name, for messages
 	paths   []string
-	seedOps []*seedOp
+	ops     []*docOp
 	samples []Sample
 }
 
@@ -83,7 +83,7 @@ func NewWith(name string, openapi []byte) (*Validator, error) {
 		return nil, err
 	}
 	v.samples = samples
-	if v.seedOps, err = seedOperations(samples); err != nil {
+	if v.ops, err = operations(samples); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -101,12 +101,12 @@ func (v *Validator) Validate(r *http.Request) error {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		defer func() { r.Body = io.NopCloser(bytes.NewReader(body)) }()
 	}
-	if op := matchSeedOp(v.seedOps, r.Method, path); op != nil {
+	if op := matchOp(v.ops, r.Method, path); op != nil {
 		return op.check(r, body)
 	}
 	tmpl, params := match(v.paths, path)
 	if tmpl == "" {
-		return &Error{404, fmt.Sprintf("neither %s nor the release notes have %s %s", v.name, r.Method, path)}
+		return &Error{404, fmt.Sprintf("neither %s nor the newer documents have %s %s", v.name, r.Method, path)}
 	}
 	item := v.doc.Paths.Value(tmpl)
 	op := item.GetOperation(r.Method)

@@ -51,6 +51,7 @@ type Sample struct {
 	// (nil otherwise); Cut says the document shows only its beginning.
 	Response json.RawMessage
 	Cut      bool
+	Note     string // what the transcription had to say about it
 }
 
 func (s Sample) String() string {
@@ -70,6 +71,7 @@ type fixture struct {
 		Seed     string          `json:"seed"`
 		Line     int             `json:"line"`
 		URL      string          `json:"url"`
+		Note     string          `json:"note"`
 		Method   string          `json:"method"`
 		Path     string          `json:"path"`
 		Query    url.Values      `json:"query"`
@@ -115,7 +117,7 @@ func Samples(releases ...string) ([]Sample, error) {
 				query = url.Values{}
 			}
 			out = append(out, Sample{Release: x.Release, Section: x.Section, File: x.Seed, Line: x.Line, URL: x.URL,
-				Method: x.Method, Path: x.Path, Query: query, Body: body, Response: x.Response, Cut: x.Cut})
+				Method: x.Method, Path: x.Path, Query: query, Body: body, Response: x.Response, Cut: x.Cut, Note: x.Note})
 		}
 	}
 	return out, nil
