@@ -76,8 +76,8 @@ var Differences = []Difference{
 // docs/api-notes-2026.md lists them (TestAPINotes2026 writes its table).
 var Changes2026 = []Difference{
 	{Ops: scheduleOps, Where: "body scheduleScanIntervalInDays", Schema: `{"type":"integer","minimum":1,"maximum":365}`, Spec: "no such field",
-		Newer: "2026 guide (Create/Update a Registry Schedule): scheduleScanIntervalInDays, 1-365, for an automatic scan; the same pages' weekDay note, and the v1.21 samples, say scheduleIntervalInDays",
-		Held:  "both are accepted (both are documented); the server sends the 2026 name and takes the v1.21 name from a model as an alias"},
+		Newer: "2026 guide (Create/Update a Registry Schedule): its table names the interval scheduleScanIntervalInDays, 1-365; the same pages' weekDay note, the v1.21 samples and the list's answer say scheduleIntervalInDays",
+		Held:  "both are accepted; the server sends scheduleIntervalInDays, the only name JSON shows, and takes scheduleScanIntervalInDays from a model as its alias"},
 	{Ops: scheduleOps, Where: "body weekDay", Schema: `{"type":"string","enum":["SUNDAY","MONDAY","TUESDAY","WEDNESDAY","THURSDAY","FRIDAY","SATURDAY"]}`, Spec: "no such field",
 		Newer: "2026 guide: weekDay, the day a weekly (interval 7) automatic scan runs", Held: "sent when given; only with an interval of 7"},
 	{Ops: []string{"GET /images/{imageSha}/vuln"}, Where: "query applyException", Schema: `{"type":"boolean"}`, Spec: "no such parameter",
