@@ -64,7 +64,6 @@ func runBin(t *testing.T, in string, env []string, args ...string) ran {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "QUALYS_MCP_SANDBOX_OPENAPI="+openAPIDoc)
 	cmd.Env = append(cmd.Env, env...)
 	if in != "" {
 		cmd.Stdin = strings.NewReader(in)
@@ -79,14 +78,12 @@ func runBin(t *testing.T, in string, env []string, args ...string) ran {
 	return ran{cmd.ProcessState.ExitCode(), out.String(), errOut.String()}
 }
 
-// openAPIDoc is the API document the tests' sandboxes judge requests by.
-const openAPIDoc = "../shared/reference/qualys-cs-openapi-v1.3.yaml"
-
-// docSandbox is a sandbox that judges every request by the API's documents.
+// docSandbox is a sandbox that judges every request by the API's documents
+// (the project's own: package apicheck keeps them).
 func docSandbox(t *testing.T, o sandbox.Options) *sandbox.Server {
-	v, err := apicheck.New(openAPIDoc, "../shared/seeds")
+	v, err := apicheck.New()
 	if err != nil {
-		t.Fatalf("the API documents (shared/ beside the repository): %v", err)
+		t.Fatalf("the API documents: %v", err)
 	}
 	o.Validate = v.Validate
 	return sandbox.New(o)
@@ -333,10 +330,7 @@ func TestShippedBinaryLeavesTheDocumentCheckerOut(t *testing.T) {
 // refused with the document's reason.
 func TestSandboxFlagJudgesByTheDocument(t *testing.T) {
 	dir := t.TempDir()
-	raw, err := os.ReadFile(openAPIDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := apicheck.OpenAPI()
 	at := strings.Index(string(raw), "\n  /images:\n")
 	if at < 0 {
 		t.Fatal("no /images in the document: the test checks nothing")
@@ -345,11 +339,8 @@ func TestSandboxFlagJudgesByTheDocument(t *testing.T) {
 	if doc == string(raw) {
 		t.Fatal("the edit found nothing to rename: the test checks nothing")
 	}
-	os.MkdirAll(filepath.Join(dir, "reference"), 0o755)
-	os.WriteFile(filepath.Join(dir, "reference", "doc.yaml"), []byte(doc), 0o644)
-	seeds, _ := filepath.Abs("../shared/seeds")
-	os.Symlink(seeds, filepath.Join(dir, "seeds"))
-	r := runBin(t, "", []string{"QUALYS_MCP_SANDBOX_OPENAPI=" + filepath.Join(dir, "reference", "doc.yaml")}, "call", "--sandbox", "list_images", "{}")
+	os.WriteFile(filepath.Join(dir, "doc.yaml"), []byte(doc), 0o644)
+	r := runBin(t, "", []string{"QUALYS_MCP_SANDBOX_OPENAPI=" + filepath.Join(dir, "doc.yaml")}, "call", "--sandbox", "list_images", "{}")
 	if r.code == 0 || !strings.Contains(r.errOut+r.out, "unknown query parameter(s) pageSize") {
 		t.Fatalf("exit %d: %s%s", r.code, r.out, r.errOut)
 	}

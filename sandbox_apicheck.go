@@ -11,18 +11,22 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox/apicheck"
 )
 
-// A test build (-tags apicheck): with QUALYS_MCP_SANDBOX_OPENAPI set to
-// the OpenAPI document (seeds/ beside its folder), --sandbox judges every
-// request by the API's documents, as the tests' own sandboxes do.
+// A test build (-tags apicheck): --sandbox judges every request by the
+// API's documents the project keeps (package apicheck embeds them), as the
+// tests' own sandboxes do. QUALYS_MCP_SANDBOX_OPENAPI, when set, names
+// another OpenAPI document to judge by instead (a test edits one to see
+// the judging).
 func init() {
 	sandboxValidator = func() func(*http.Request) error {
-		doc := os.Getenv("QUALYS_MCP_SANDBOX_OPENAPI")
-		if doc == "" {
-			return nil
+		v, err := apicheck.New()
+		if doc := os.Getenv("QUALYS_MCP_SANDBOX_OPENAPI"); doc != "" {
+			var raw []byte
+			if raw, err = os.ReadFile(doc); err == nil {
+				v, err = apicheck.NewWith(filepath.Base(doc), raw)
+			}
 		}
-		v, err := apicheck.New(doc, filepath.Join(filepath.Dir(filepath.Dir(doc)), "seeds"))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "QUALYS_MCP_SANDBOX_OPENAPI:", err)
+			fmt.Fprintln(os.Stderr, "the API documents:", err)
 			os.Exit(2)
 		}
 		return v.Validate

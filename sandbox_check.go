@@ -4,5 +4,5 @@ import "net/http"
 
 // sandboxValidator is what judges --sandbox's requests: nothing in the
 // shipped binary; by the API's documents in a build with the apicheck tag
-// (tests), when QUALYS_MCP_SANDBOX_OPENAPI names the OpenAPI document.
+// (tests).
 var sandboxValidator = func() func(*http.Request) error { return nil }

@@ -103,11 +103,21 @@ type Sensor struct {
 	Cluster                     any     `json:"cluster"`
 }
 
-// ProfileConfig is the v1.21 sensor configuration of a profile.
+// ProfileConfig is the sensor configuration of a profile (v1.21). The
+// weekly window is weeklyBlackoutWindowSchedules in the 2026 guide and
+// weeklyInactiveWindowSchedules in v1.21: the gateway takes either (both
+// are documented), not both, and answers it under the name it was last
+// written with.
 type ProfileConfig struct {
 	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty"`
+	WeeklyBlackoutWindowSchedules []InactiveWindow         `json:"weeklyBlackoutWindowSchedules,omitempty"`
 	VulnerabilityManagement       *VulnerabilityManagement `json:"vulnerabilityManagement,omitempty"`
 	PerformanceManagement         *PerformanceManagement   `json:"performanceManagement,omitempty"`
+}
+
+// windows are the profile's weekly windows, under either name.
+func (c *ProfileConfig) windows() []InactiveWindow {
+	return append(append([]InactiveWindow{}, c.WeeklyInactiveWindowSchedules...), c.WeeklyBlackoutWindowSchedules...)
 }
 
 // InactiveWindow is a weekly window in which the profile's sensors rest.
@@ -227,15 +237,17 @@ type VulnCounts struct {
 	Severity1Count *int `json:"severity1Count"`
 }
 
-// Layer is one image layer.
+// Layer is one image layer (layerNumber and isBaseLayer: the 2026 guide).
 type Layer struct {
-	Comment   *string  `json:"comment"`
-	Created   Millis   `json:"created"`
-	CreatedBy string   `json:"createdBy"`
-	ID        *string  `json:"id"`
-	Sha       string   `json:"sha"`
-	Size      string   `json:"size"`
-	Tags      []string `json:"tags"`
+	Comment     *string  `json:"comment"`
+	Created     Millis   `json:"created"`
+	CreatedBy   string   `json:"createdBy"`
+	ID          *string  `json:"id"`
+	Sha         string   `json:"sha"`
+	Size        string   `json:"size"`
+	Tags        []string `json:"tags"`
+	LayerNumber int      `json:"layerNumber"`
+	IsBaseLayer bool     `json:"isBaseLayer"`
 }
 
 // CvssInfo is a vulnerability's CVSS v2 scores.
@@ -305,6 +317,7 @@ type Vulnerability struct {
 	TypeDetected     string         `json:"typeDetected"`
 	Vendor           []string       `json:"vendor"`
 	Vulnerability    *int           `json:"vulnerability"`
+	LayerSha         *string        `json:"layerSha"` // release 1.37: the layer that brought it (null for drift)
 }
 
 // BulkVuln is a vulnerability as the bulk lists show it: qid, result and
@@ -323,12 +336,26 @@ type SoftwareVuln struct {
 	TypeDetected string `json:"typeDetected"`
 }
 
-// Software is one installed package.
+// Software is one installed package; scanType, packagePath and lifecycle
+// are the 2026 guide's.
 type Software struct {
 	Name            string         `json:"name"`
 	Version         string         `json:"version"`
 	FixVersion      *string        `json:"fixVersion"`
 	Vulnerabilities []SoftwareVuln `json:"vulnerabilities"`
+	ScanType        string         `json:"scanType"`
+	PackagePath     *string        `json:"packagePath"`
+	Lifecycle       *Lifecycle     `json:"lifecycle"`
+}
+
+// Lifecycle is a package's support lifecycle: its stage (GA, EOL, EOS)
+// and the dates of general availability, end of support and end of life.
+type Lifecycle struct {
+	Stage               string `json:"stage"`
+	LifeCycleConfidence string `json:"lifeCycleConfidence"`
+	EOL                 Millis `json:"eol"`
+	EOS                 Millis `json:"eos"`
+	GA                  Millis `json:"ga"`
 }
 
 // Image is an image as GET /images lists it (the OpenAPI Image, with the
@@ -360,6 +387,10 @@ type Image struct {
 	ScanStatus                string       `json:"scanStatus"`
 	LastFoundOnHost           *Host        `json:"lastFoundOnHost"`
 	OperatingSystem           string       `json:"operatingSystem"`
+	// the 2026 guide (releases 1.37, 1.39)
+	LastUsedDate           Millis `json:"lastUsedDate"`
+	IsContinuouslyAssessed bool   `json:"isContinuouslyAssessed"`
+	LastAssessed           Millis `json:"lastAssessed"`
 }
 
 // ImageDetails is GET /images/{imageSha}.
@@ -394,37 +425,43 @@ type ImageDetails struct {
 	ScanStatus           string       `json:"scanStatus"`
 	LastScanned          Millis       `json:"lastScanned"`
 	LastFoundOnHost      *Host        `json:"lastFoundOnHost"`
+	// the 2026 guide (releases 1.37, 1.39, 1.42)
+	LastUsedDate           Millis         `json:"lastUsedDate"`
+	IsContinuouslyAssessed bool           `json:"isContinuouslyAssessed"`
+	LastAssessed           Millis         `json:"lastAssessed"`
+	ScanDetails            map[string]any `json:"scanDetails,omitempty"` // with ?scanDetails=
 }
 
 // BulkImageDetails is an image as GET /images/list answers it.
 type BulkImageDetails struct {
-	Created              Millis       `json:"created"`
-	Updated              Millis       `json:"updated"`
-	Author               *string      `json:"author"`
-	Repo                 []Repo       `json:"repo"`
-	RepoDigests          []RepoDigest `json:"repoDigests"`
-	Label                []Label      `json:"label"`
-	UUID                 string       `json:"uuid"`
-	Sha                  string       `json:"sha"`
-	OperatingSystem      string       `json:"operatingSystem"`
-	CustomerUUID         string       `json:"customerUuid"`
-	ImageID              string       `json:"imageId"`
-	DockerVersion        string       `json:"dockerVersion"`
-	Size                 int64        `json:"size"`
-	Layers               []Layer      `json:"layers"`
-	Architecture         string       `json:"architecture"`
-	LastScanned          Millis       `json:"lastScanned"`
-	RegistryUUID         []string     `json:"registryUuid"`
-	Source               []string     `json:"source"`
-	Users                []string     `json:"users"`
-	LastFoundOnHost      *Host        `json:"lastFoundOnHost"`
-	IsDockerHubOfficial  bool         `json:"isDockerHubOfficial"`
-	IsInstrumented       bool         `json:"isInstrumented"`
-	InstrumentedFrom     *string      `json:"instrumentedFrom"`
-	InstrumentationState *string      `json:"instrumentationState"`
-	ScanType             *string      `json:"scanType"`
-	Softwares            []Software   `json:"softwares"`
-	Vulnerabilities      []BulkVuln   `json:"vulnerabilities"`
+	Created              Millis         `json:"created"`
+	Updated              Millis         `json:"updated"`
+	Author               *string        `json:"author"`
+	Repo                 []Repo         `json:"repo"`
+	RepoDigests          []RepoDigest   `json:"repoDigests"`
+	Label                []Label        `json:"label"`
+	UUID                 string         `json:"uuid"`
+	Sha                  string         `json:"sha"`
+	OperatingSystem      string         `json:"operatingSystem"`
+	CustomerUUID         string         `json:"customerUuid"`
+	ImageID              string         `json:"imageId"`
+	DockerVersion        string         `json:"dockerVersion"`
+	Size                 int64          `json:"size"`
+	Layers               []Layer        `json:"layers"`
+	Architecture         string         `json:"architecture"`
+	LastScanned          Millis         `json:"lastScanned"`
+	RegistryUUID         []string       `json:"registryUuid"`
+	Source               []string       `json:"source"`
+	Users                []string       `json:"users"`
+	LastFoundOnHost      *Host          `json:"lastFoundOnHost"`
+	IsDockerHubOfficial  bool           `json:"isDockerHubOfficial"`
+	IsInstrumented       bool           `json:"isInstrumented"`
+	InstrumentedFrom     *string        `json:"instrumentedFrom"`
+	InstrumentationState *string        `json:"instrumentationState"`
+	ScanType             *string        `json:"scanType"`
+	Softwares            []Software     `json:"softwares"`
+	Vulnerabilities      []BulkVuln     `json:"vulnerabilities"`
+	ScanDetails          map[string]any `json:"scanDetails,omitempty"` // with ?scanDetails= (releases 1.37, 1.42)
 }
 
 // Container is a container as GET /containers lists it
@@ -543,6 +580,31 @@ type ContainerDetails struct {
 	UUID            string        `json:"uuid"`
 	Vulnerabilities any           `json:"vulnerabilities"`
 	Cluster         *Cluster      `json:"cluster"`
+	ContainerRisk
+}
+
+// ContainerRisk are the fields the 2026 container details add (releases
+// 1.38, 1.41, 1.42): the image's digest, where the container was found,
+// its TruRisk score and highest QDS, its asset criticality, vulnerability
+// propagation, and its Qualys Locator Paths.
+type ContainerRisk struct {
+	ImageDigest             *string  `json:"imageDigest"`
+	Sources                 []string `json:"sources"`
+	HostArchitecture        []string `json:"hostArchitecture"`
+	RiskScore               *int     `json:"riskScore"`
+	RiskScoreCalculatedDate Millis   `json:"riskScoreCalculatedDate"`
+	FormulaUsed             *string  `json:"formulaUsed"`
+	MaxQdsScore             *int     `json:"maxQdsScore"`
+	QdsSeverity             *string  `json:"qdsSeverity"`
+	ScanTypes               []string `json:"scanTypes"`
+	Criticality             int      `json:"criticality"`
+	CriticalityUpdated      Millis   `json:"criticalityUpdated"`
+	IsVulnPropagated        *bool    `json:"isVulnPropagated"`
+	VulnPropagationDate     Millis   `json:"vulnPropagationDate"`
+	AccountQlp              *string  `json:"accountQlp"`
+	ClusterQlp              *string  `json:"clusterQlp"`
+	NamespaceQlp            *string  `json:"namespaceQlp"`
+	PodQlp                  *string  `json:"podQlp"`
 }
 
 // ControlTechnology is how a control applies to one technology.

@@ -33,6 +33,8 @@ type inventory struct {
 	docsVersion   int
 	imageDocs     []map[string]any
 	containerDocs []map[string]any
+	exceptions    *exceptions // exceptions.go
+	kspm          *kspm       // kspm.go, made on first use
 }
 
 // vulnDef is one QID of the knowledge base.
@@ -56,6 +58,8 @@ type vulnDef struct {
 type pkgInst struct {
 	Name, Version string
 	vulns         []*vulnInst
+	layer         string // the SHA of the image layer that brought it ("" for drift)
+	app           bool   // an application package, not the OS's
 }
 
 // vulnInst is a QID found in one package of one image.
@@ -604,7 +608,27 @@ func newInventory(n int, now time.Time, registries map[string]*registry) *invent
 		inv.containerBy[c.containerID] = c
 		inv.containerBy[c.uuid] = c
 	}
+	documentAssets(inv)
+	seedExceptions(inv)
+	for _, im := range inv.images {
+		layered(im)
+	}
 	return inv
+}
+
+// layered numbers an image's layers from its base (the oldest, listed
+// last) and gives each package the layer that brought it: derived from
+// what the generator made, so the inventory is the same as without it.
+func layered(im *image) {
+	for i := range im.layers {
+		im.layers[i].LayerNumber, im.layers[i].IsBaseLayer = len(im.layers)-i, i == len(im.layers)-1
+	}
+	for _, p := range im.pkgs {
+		_, p.app = apps[p.Name]
+		if len(im.layers) > 0 {
+			p.layer = im.layers[int(fnvOf(p.Name)%uint32(len(im.layers)))].Sha
+		}
+	}
 }
 
 func vulnDoc(v *vulnInst) map[string]any {
@@ -656,6 +680,9 @@ func (v *vulnInst) full(container bool) Vulnerability {
 		Product: []string{v.pkg.Name}, Published: d.Published, QID: d.QID, Result: v.result(), Risk: d.Severity * 10, Severity: d.Severity,
 		Software: v.software(), SupportedBy: []string{"CS"}, ThreatIntel: &d.Threat, Title: d.Title, TypeDetected: v.typeDetected(),
 		Vendor: []string{d.Vendor}}
+	if v.pkg.layer != "" {
+		out.LayerSha = strp(v.pkg.layer)
+	}
 	if out.Cveids == nil {
 		out.Cveids = []string{}
 	}
@@ -725,9 +752,18 @@ func (im *image) authorPtr() *string {
 	return strp(im.author)
 }
 
+// lastUsed is when one of the image's containers last changed state.
+func (im *image) lastUsed() Millis {
+	var last int64
+	for _, c := range im.containers {
+		last = max(last, c.stateChanged)
+	}
+	return ms(last)
+}
+
 func (im *image) listJSON() Image {
 	isInstr, state := im.instrumented()
-	return Image{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Sha: im.sha, Repo: im.repo,
+	return Image{LastUsedDate: im.lastUsed(), Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Sha: im.sha, Repo: im.repo,
 		RepoDigests: im.digests, UUID: im.uuid, Size: im.size, Vulnerabilities: counts(im.vulns), ImageID: im.imageID,
 		AssociatedContainersCount: len(im.active()), AssociatedHostsCount: len(im.hosts()), LastScanned: ms(im.lastScanned),
 		LastVMScanDate: ms(im.lastScanned), RegistryUUID: im.registryUUIDs, Source: []string{im.source},
@@ -737,7 +773,7 @@ func (im *image) listJSON() Image {
 
 func (im *image) detailsJSON() ImageDetails {
 	isInstr, state := im.instrumented()
-	return ImageDetails{Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
+	return ImageDetails{LastUsedDate: im.lastUsed(), Created: ms(im.created), Updated: ms(im.lastScanned), Author: im.authorPtr(), Repo: im.repo, RepoDigests: im.digests,
 		Label: im.labels, UUID: im.uuid, Sha: im.sha, OperatingSystem: im.os, CustomerUUID: customerUUID, DockerVersion: im.dockerVersion,
 		Size: im.size, Layers: im.layers, Host: im.hosts(), Architecture: im.arch, ImageID: im.imageID, RegistryUUID: im.registryUUIDs,
 		Source: []string{im.source}, TotalVulnCount: len(im.vulns), Vulnerabilities: counts(im.vulns), Users: im.users,
@@ -764,7 +800,10 @@ const customerUUID = "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8"
 func softwareJSON(pkgs []*pkgInst) []Software {
 	out := make([]Software, 0, len(pkgs))
 	for _, p := range pkgs {
-		s := Software{Name: p.Name, Version: p.Version, Vulnerabilities: []SoftwareVuln{}}
+		s := Software{Name: p.Name, Version: p.Version, Vulnerabilities: []SoftwareVuln{}, ScanType: "DYNAMIC", Lifecycle: p.lifecycle()}
+		if p.app {
+			s.PackagePath = strp("/opt/app/lib/" + p.Name)
+		}
 		for _, v := range p.vulns {
 			s.Vulnerabilities = append(s.Vulnerabilities, SoftwareVuln{QID: v.def.QID, Severity: v.def.Severity, Title: v.def.Title, TypeDetected: v.typeDetected()})
 			if v.def.Fix != "" && (s.FixVersion == nil || *s.FixVersion < v.def.Fix) {
@@ -774,6 +813,113 @@ func softwareJSON(pkgs []*pkgInst) []Software {
 		out = append(out, s)
 	}
 	return out
+}
+
+// unknownDate is what the guide's lifecycle sample answers for a date not
+// known: 1950-01-01.
+var unknownDate = Millis{Ms: -631152000000, Valid: true}
+
+// lifecycle is the package's support lifecycle, derived from its name and
+// version: most are GA, some past end of support or of life.
+func (p *pkgInst) lifecycle() *Lifecycle {
+	h := fnvOf(p.Name + " " + p.Version)
+	l := &Lifecycle{Stage: "GA", LifeCycleConfidence: "Exact", EOL: unknownDate, EOS: unknownDate, GA: Millis{Ms: 1500000000000 + int64(h%200)*86400000, Valid: true}}
+	switch h % 7 {
+	case 0:
+		l.Stage, l.EOL, l.EOS = "EOL", Millis{Ms: 1672531200000, Valid: true}, Millis{Ms: 1640995200000, Valid: true}
+	case 1:
+		l.Stage, l.EOS = "EOS", Millis{Ms: 1704067200000, Valid: true}
+	case 2:
+		l.LifeCycleConfidence = "Approximate"
+	}
+	return l
+}
+
+// scanDetails is what ?scanDetails= asks of an image: its malware and
+// secrets findings (and compliance, on the image's details). The guide
+// names the parameter and its values, not the answer: these are the
+// sandbox's stand-ins, derived from the image.
+func (im *image) scanDetails(kinds string) map[string]any {
+	if kinds == "" {
+		return nil
+	}
+	out := map[string]any{}
+	h := fnvOf(im.sha)
+	for _, k := range strings.Split(kinds, ",") {
+		switch k = strings.TrimSpace(k); k {
+		case "malware":
+			found := []map[string]any{}
+			if h%13 == 0 {
+				found = append(found, map[string]any{"name": "Linux.Trojan.CoinMiner", "path": "/usr/local/bin/.cache/kworker", "severity": "HIGH"})
+			}
+			out[k] = map[string]any{"count": len(found), "findings": found}
+		case "secrets":
+			found := []map[string]any{}
+			if h%7 == 0 {
+				found = append(found, map[string]any{"type": "AWS Access Key", "path": "/app/.env", "line": 3, "severity": "HIGH"})
+			}
+			out[k] = map[string]any{"count": len(found), "findings": found}
+		case "compliance":
+			failed := 0
+			for _, c := range im.compliance {
+				if c.Posture == "FAIL" {
+					failed++
+				}
+			}
+			out[k] = map[string]any{"controls": len(im.compliance), "failed": failed}
+		}
+	}
+	return out
+}
+
+// qds is a vulnerability's Qualys Detection Score (1-100), derived from
+// its severity and threat.
+func (d *vulnDef) qds() int {
+	q := d.Severity * 15
+	if d.Threat.ActiveAttacks {
+		q += 20
+	}
+	if d.Threat.PublicExploit {
+		q += 10
+	}
+	return min(q, 100)
+}
+
+// risk is a container's TruRisk fields: its highest QDS, its asset
+// criticality (1-5, derived from where it runs) and their score.
+func (c *container) risk() ContainerRisk {
+	maxQds := 0
+	for _, v := range append(append([]*vulnInst{}, c.image.vulns...), c.drift...) {
+		maxQds = max(maxQds, v.def.qds())
+	}
+	sev := "LOW"
+	switch {
+	case maxQds >= 90:
+		sev = "CRITICAL"
+	case maxQds >= 70:
+		sev = "HIGH"
+	case maxQds >= 40:
+		sev = "MEDIUM"
+	}
+	where := c.host.Hostname
+	r := ContainerRisk{Sources: []string{"GENERAL"}, HostArchitecture: []string{c.image.arch}, ScanTypes: []string{"DYNAMIC"},
+		RiskScoreCalculatedDate: ms(c.lastScanned), FormulaUsed: strp("TruRisk"), CriticalityUpdated: ms(c.created), IsVulnPropagated: new(bool)}
+	if d := c.image.digests; len(d) > 0 {
+		r.ImageDigest = strp(strings.TrimPrefix(d[0].Digest, "sha256:"))
+	}
+	if cl := c.cluster; cl != nil {
+		where = cl.K8s.Pod.Namespace
+		r.Sources = []string{"CLUSTER"}
+		r.ClusterQlp = strp("k8s://" + k8sCluster)
+		r.NamespaceQlp = strp(*r.ClusterQlp + "/" + cl.K8s.Pod.Namespace)
+		r.PodQlp = strp(*r.NamespaceQlp + "/" + cl.K8s.Pod.Name)
+	}
+	r.Criticality = 1 + int(fnvOf(where)%5)
+	if maxQds > 0 {
+		score := min(1000, maxQds*r.Criticality*2)
+		r.MaxQdsScore, r.QdsSeverity, r.RiskScore = &maxQds, &sev, &score
+	}
+	return r
 }
 
 func (c *container) compliancePosture() map[string]int {
@@ -827,7 +973,8 @@ func (c *container) detailsJSON(bulk bool) ContainerDetails {
 		LastScanned: ms(c.lastScanned), MacAddress: c.mac, Name: c.name, OperatingSystem: c.image.os, Path: c.command,
 		PortMapping: c.ports, Privileged: c.privileged, SensorUUID: c.host.SensorUUID, Services: []Service{},
 		Sha: c.sha, Softwares: softwareJSON(append(append([]*pkgInst{}, c.image.pkgs...), c.driftSoftware...)), Source: "GENERAL",
-		State: c.state, StateChanged: ms(c.stateChanged), Users: c.image.users, UUID: c.uuid, Vulnerabilities: vulns, Cluster: c.cluster}
+		State: c.state, StateChanged: ms(c.stateChanged), Users: c.image.users, UUID: c.uuid, Vulnerabilities: vulns, Cluster: c.cluster,
+		ContainerRisk: c.risk()}
 }
 
 // docs returns the search documents of the images and containers: what
@@ -842,6 +989,7 @@ func (inv *inventory) docs() (images, containers []map[string]any) {
 	for i, im := range inv.images {
 		d := asMap(im.listJSON())
 		d["vulnerabilities"] = im.vulnDocs
+		d["imagesInUse"] = d["lastUsedDate"] // the QQL token of an image's last use
 		inv.imageDocs[i] = d
 	}
 	inv.containerDocs = make([]map[string]any, len(inv.containers))

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,14 +19,15 @@ type invAPI struct {
 	st    *state
 	scale int
 	now   func() time.Time
+	user  string // who the gateway's changes are by
 }
 
 // inventoryRoutes serves the inventory, generated on first use (most
 // sandboxes never need it).
 func (s *Server) inventoryRoutes() {
-	a := &invAPI{st: s.state, scale: s.opts.Scale, now: s.opts.Now}
+	a := &invAPI{st: s.state, scale: s.opts.Scale, now: s.opts.Now, user: s.opts.Username}
 	s.registerInventory(a)
-	for pattern, h := range map[string]http.HandlerFunc{
+	routes := map[string]http.HandlerFunc{
 		"GET /images":                       a.listImages,
 		"GET /images/list":                  a.bulkImages,
 		"DELETE /images":                    a.deleteImages,
@@ -33,7 +36,7 @@ func (s *Server) inventoryRoutes() {
 		"GET /images/{imageSha}/vuln/count": a.withImage(func(w http.ResponseWriter, r *http.Request, im *image) { writeJSON(w, http.StatusOK, counts(im.vulns)) }),
 		"GET /images/{imageSha}/software":   a.withImage(func(w http.ResponseWriter, r *http.Request, im *image) { softwareAnswer(w, r, im.pkgs, true) }),
 		"GET /images/{imageSha}/compliance": a.withImage(func(w http.ResponseWriter, r *http.Request, im *image) {
-			complianceAnswer(w, im.uuid, im.sha, im.created, im.compliance)
+			complianceAnswer(w, im.uuid, im.sha, im.created, imageCriticality(im.compliance))
 		}),
 		"GET /images/{imageSha}/association":          a.withImage(a.imageAssociations),
 		"GET /images/{imageSha}/associatedRegistries": a.withImage(a.imageRegistries),
@@ -56,7 +59,11 @@ func (s *Server) inventoryRoutes() {
 		}),
 		"GET /controls":             func(w http.ResponseWriter, r *http.Request) { listAnswer(w, r, a.inv.controls, "data") },
 		"GET /controls/{controlId}": a.getControl,
-	} {
+	}
+	maps.Copy(routes, a.exceptionRoutes())
+	maps.Copy(routes, a.tagRoutes())
+	maps.Copy(routes, a.kspmRoutes())
+	for pattern, h := range routes {
 		method, path, _ := strings.Cut(pattern, " ")
 		s.mux.HandleFunc(method+" "+Base+path, s.locked(func(w http.ResponseWriter, r *http.Request) {
 			a.load()
@@ -177,7 +184,39 @@ func (a *invAPI) listContainers(w http.ResponseWriter, r *http.Request) {
 
 func (a *invAPI) bulkImages(w http.ResponseWriter, r *http.Request) {
 	docs, _ := a.inv.docs()
-	bulk(w, r, docs, func(i int) any { return a.inv.images[i].bulkJSON() })
+	kinds, ok := scanDetailsParam(w, r, "malware", "secrets")
+	if !ok {
+		return
+	}
+	bulk(w, r, docs, func(i int) any {
+		b := a.inv.images[i].bulkJSON()
+		b.ScanDetails = a.inv.images[i].scanDetails(kinds)
+		return b
+	})
+}
+
+// scanDetailsParam reads ?scanDetails=: comma-separated kinds of scan
+// findings, of those allowed.
+func scanDetailsParam(w http.ResponseWriter, r *http.Request, allowed ...string) (string, bool) {
+	v := r.URL.Query().Get("scanDetails")
+	for _, k := range strings.Split(v, ",") {
+		if k = strings.TrimSpace(k); v != "" && !slices.Contains(allowed, k) {
+			badRequest(w, "scanDetails takes %s, comma-separated; not %q", strings.Join(allowed, ", "), k)
+			return "", false
+		}
+	}
+	return v, true
+}
+
+// imageCriticality is an image's compliance as release 1.43 answers it:
+// criticality LOW (was MINIMAL), MEDIUM (MEDIUM, SERIOUS) or HIGH
+// (CRITICAL, URGENT).
+func imageCriticality(results []ControlResult) []ControlResult {
+	out := slices.Clone(results)
+	for i := range out {
+		out[i].Criticality = map[string]string{"MINIMAL": "LOW", "MEDIUM": "MEDIUM", "SERIOUS": "MEDIUM", "CRITICAL": "HIGH", "URGENT": "HIGH"}[out[i].Criticality]
+	}
+	return out
 }
 
 func (a *invAPI) bulkContainers(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +292,13 @@ func bulk(w http.ResponseWriter, r *http.Request, docs []map[string]any, render 
 }
 
 func (a *invAPI) getImage(w http.ResponseWriter, r *http.Request, im *image) {
-	writeJSON(w, http.StatusOK, im.detailsJSON())
+	kinds, ok := scanDetailsParam(w, r, "malware", "secrets", "compliance")
+	if !ok {
+		return
+	}
+	d := im.detailsJSON()
+	d.ScanDetails = im.scanDetails(kinds)
+	writeJSON(w, http.StatusOK, d)
 }
 
 // matchVulns filters and sorts vulnerabilities by their docs; a filter may
@@ -327,7 +372,17 @@ func (a *invAPI) imageVulns(w http.ResponseWriter, r *http.Request, im *image) {
 	if !ok {
 		return
 	}
-	vulns, ok := matchVulns(w, r, im.vulns)
+	all := im.vulns
+	switch apply := r.URL.Query().Get("applyException"); apply {
+	case "", "true": // the 2026 default: what an active exception covers is left out
+		skip := a.inv.exceptions.excepted(im, a.now().UnixMilli())
+		all = slices.DeleteFunc(slices.Clone(all), func(v *vulnInst) bool { return skip[v.def.QID] })
+	case "false":
+	default:
+		badRequest(w, "applyException must be true or false")
+		return
+	}
+	vulns, ok := matchVulns(w, r, all)
 	if !ok {
 		return
 	}

@@ -299,6 +299,12 @@ func filterFields(q string) []string {
 	return out
 }
 
+// qqlFields2026 are the QQL tokens the current pages' samples (2026) use
+// that the lists' items do not show: imagesInUse (the images list
+// samples), report.name (release 1.42's reports sample; the 2021 document
+// names reportName).
+var qqlFields2026 = map[string]string{"GET /images": "imagesInUse", "GET /images/list": "imagesInUse", "DELETE /images": "imagesInUse", "GET /reports": "report.name"}
+
 // unknownQQLField is a field the request's filter names that the QQL of
 // its operation does not know (qql_fields.go, from the API's documents),
 // or "".
@@ -318,6 +324,7 @@ func unknownQQLField(r *http.Request) string {
 	if known == "" {
 		return ""
 	}
+	known += strings.ToLower(qqlFields2026[op]) + " "
 	for _, f := range filterFields(q) {
 		if !strings.Contains(known, " "+strings.ToLower(f)+" ") {
 			return f

@@ -79,6 +79,10 @@ func (s *Server) reportRoutes() {
 		for _, rp := range s.state.reports.items {
 			out = append(out, s.reportJSON(rp))
 		}
+		if q := r.URL.Query(); strings.Contains(q.Get("filter"), "report.name") { // release 1.42's name of reportName
+			q.Set("filter", strings.ReplaceAll(q.Get("filter"), "report.name", "reportName"))
+			r.URL.RawQuery = q.Encode()
+		}
 		listAnswer(w, r, out, "data")
 	}))
 	m.HandleFunc("POST "+Base+"/reports", s.locked(s.createReport))

@@ -27,6 +27,7 @@ type schedule struct {
 	JobScanningCompletionDate Millis             `json:"jobScanningCompletionDate"`
 	ForceScan                 bool               `json:"forceScan"`
 	ScheduleIntervalInDays    *int               `json:"scheduleIntervalInDays"`
+	WeekDay                   *string            `json:"weekDay,omitempty"`
 }
 
 type scheduleFilter struct {
@@ -78,6 +79,12 @@ func seedSchedules(st *state, now time.Time) {
 			Schedule: "09:30", Filters: azure(), AdditionalFilters: tags(), Status: "Finished", JobListingStartDate: ms(1669285169055),
 			JobScanningStartDate: ms(1669285302988), JobScanningCompletionDate: ms(1669287475553), ForceScan: true, ScheduleIntervalInDays: &one},
 	}
+	st.registries[BulkRegistryID].Schedules = []*schedule{
+		{ScheduleUUID: BulkScheduleID, Created: ms(1669194411031), Updated: ms(1669286348672), JobStartDate: ms(1669285168871), JobCompletionDate: ms(1669286348672),
+			Schedule: "03:00", Filters: []scheduleFilter{{RepoTags: []repoTag{{Repo: "docs/app"}}}}, Status: "Finished", ScheduleIntervalInDays: &one},
+		{ScheduleUUID: "5d1c7e0a-2b3f-4c8d-9e6a-7f0b1c2d3e4f", Created: ms(1669194411031), Updated: ms(1669286348672), Schedule: "04:00",
+			Filters: []scheduleFilter{{RepoTags: []repoTag{{Repo: "docs/worker"}}}}, Status: "Finished", ScheduleIntervalInDays: &one},
+	}
 	started := MillisOf(now.Add(-10 * time.Minute))
 	name := "nightly-ecr"
 	st.registries[ECRRegistryID].Schedules = []*schedule{
@@ -96,6 +103,7 @@ func (s *Server) scheduleRoutes() {
 	}))
 	m.HandleFunc("POST "+p, s.locked(s.createSchedule))
 	m.HandleFunc("DELETE "+p, s.locked(s.deleteSchedules))
+	m.HandleFunc("DELETE "+p+"/bulk", s.locked(s.deleteSchedules)) // the 2026 guide's path
 	m.HandleFunc("PUT "+p+"/{scheduleId}", s.locked(s.updateSchedule))
 	m.HandleFunc("DELETE "+p+"/{scheduleId}", s.locked(func(w http.ResponseWriter, r *http.Request) {
 		reg, sc := s.scheduleOr404(w, r)
@@ -148,6 +156,19 @@ type scheduleBody struct {
 	RegistryType           *string            `json:"registryType"`
 	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays"`
 	AdditionalFilters      *AdditionalFilters `json:"additionalFilters"`
+	// 2026: the interval's name in the guide's tables (v1.21's samples and
+	// list answer say scheduleIntervalInDays: either is taken), and the day
+	// of a weekly scan.
+	ScheduleScanIntervalInDays *int    `json:"scheduleScanIntervalInDays"`
+	WeekDay                    *string `json:"weekDay"`
+}
+
+// interval is the body's interval in days, under either name.
+func (b *scheduleBody) interval() *int {
+	if b.ScheduleScanIntervalInDays != nil {
+		return b.ScheduleScanIntervalInDays
+	}
+	return b.ScheduleIntervalInDays
 }
 
 // checkSchedule validates a body for a registry; "" means fine.
@@ -159,8 +180,14 @@ func checkSchedule(b *scheduleBody, reg *registry) string {
 		return "filters is required: at least one repoTags entry"
 	case !*b.OnDemand && (b.Schedule == nil || !hhmm(*b.Schedule)):
 		return "schedule must be HH:MM (UTC) for an automatic scan"
-	case b.ScheduleIntervalInDays != nil && (*b.ScheduleIntervalInDays < 1 || *b.ScheduleIntervalInDays > 365):
-		return "scheduleIntervalInDays must be 1-365"
+	case b.ScheduleIntervalInDays != nil && b.ScheduleScanIntervalInDays != nil && *b.ScheduleIntervalInDays != *b.ScheduleScanIntervalInDays:
+		return "scheduleScanIntervalInDays and scheduleIntervalInDays name the same interval and disagree"
+	case b.interval() != nil && (*b.interval() < 1 || *b.interval() > 365):
+		return "scheduleScanIntervalInDays must be 1-365"
+	case b.WeekDay != nil && !slices.Contains(weekDays, *b.WeekDay):
+		return "weekDay must be a day's name, MONDAY to SUNDAY"
+	case b.WeekDay != nil && (b.interval() == nil || *b.interval() != 7):
+		return "weekDay applies only to a weekly scan (scheduleScanIntervalInDays 7)"
 	case b.RegistryType != nil && *b.RegistryType != reg.Type:
 		return "registryType " + *b.RegistryType + " is not the registry's type " + reg.Type
 	}
@@ -195,7 +222,7 @@ func checkSchedule(b *scheduleBody, reg *registry) string {
 
 func (sc *schedule) apply(b *scheduleBody) {
 	sc.Filters, sc.OnDemand, sc.Name, sc.AdditionalFilters = b.Filters, *b.OnDemand, b.Name, b.AdditionalFilters
-	sc.Schedule, sc.ForceScan, sc.ScheduleIntervalInDays = "", false, b.ScheduleIntervalInDays
+	sc.Schedule, sc.ForceScan, sc.ScheduleIntervalInDays, sc.WeekDay = "", false, b.interval(), b.WeekDay
 	if b.Schedule != nil {
 		sc.Schedule = *b.Schedule
 	}
@@ -241,16 +268,17 @@ func (s *Server) updateSchedule(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"scheduleUuid": sc.ScheduleUUID})
 }
 
-// deleteSchedules deletes the schedules named in scheduleIds; as Qualys
-// documents, those Queued, Unknown or Running are left and ignored.
+// deleteSchedules deletes the schedules named in scheduleIds or, with
+// none, those the filter matches (the 2026 guide: both given, the IDs
+// win); as Qualys documents, those Queued, Unknown or Running are left.
 func (s *Server) deleteSchedules(w http.ResponseWriter, r *http.Request) {
 	reg := s.registryOr404(w, r)
 	if reg == nil {
 		return
 	}
 	ids := r.URL.Query()["scheduleIds"]
-	if len(ids) == 0 {
-		badRequest(w, "scheduleIds is required")
+	if len(ids) == 0 && r.URL.Query().Get("filter") == "" {
+		badRequest(w, "scheduleIds or a filter is required")
 		return
 	}
 	for _, id := range ids {
@@ -259,8 +287,19 @@ func (s *Server) deleteSchedules(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(ids) == 0 {
+		matched, ok := filterSort(w, r, reg.Schedules)
+		if !ok {
+			return
+		}
+		for _, sc := range matched {
+			ids = append(ids, sc.ScheduleUUID)
+		}
+	}
 	reg.Schedules = slices.DeleteFunc(reg.Schedules, func(sc *schedule) bool {
 		return slices.Contains(ids, sc.ScheduleUUID) && !slices.Contains([]string{"Queued", "Unknown", "Running"}, sc.Status)
 	})
 	writeJSON(w, http.StatusOK, map[string]string{"deletionJobId": newUUID()})
 }
+
+var weekDays = []string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"}

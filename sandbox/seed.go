@@ -13,8 +13,11 @@ type state struct {
 	registries    map[string]*registry
 	registryOrder []string
 	activation    Activation
-	connectors    connectorState // connectors.go
-	reports       reportState    // reports.go
+	connectors    connectorState  // connectors.go
+	reports       reportState     // reports.go
+	tags          tagState        // tags.go
+	policies      policyState     // policies.go
+	schedules     reportSchedules // reportschedules.go
 }
 
 // registry is a stored registry.
@@ -38,6 +41,8 @@ func (s *Server) routes() {
 	s.scheduleRoutes()
 	s.inventoryRoutes()
 	s.reportRoutes()
+	s.policyRoutes()
+	s.reportScheduleRoutes()
 }
 
 func strp(s string) *string { return &s }
@@ -52,6 +57,9 @@ const (
 	UpdatedSampleProfileID = "789214bc-d21b-4a26-94a2-2f48ddd4df52"
 	SampleProfileID        = "d96b936c-4d7c-449a-bc32-cfdc31c87a9c"
 	DockerRegistryID       = "e6d33990-41dc-46a0-8274-8eb6e65e25a2"
+	// The registry and schedule the 2026 guide's bulk deletion sample names.
+	BulkRegistryID = "0a1d9b9a-3bab-42ec-a894-4d5969a47616"
+	BulkScheduleID = "f677b189-8b54-46ba-9d24-624b7e98767d"
 )
 
 func seed(now time.Time) *state {
@@ -90,6 +98,8 @@ func seed(now time.Time) *state {
 	}
 	addRegistry(&registry{UUID: "1ec46398-23be-40fc-8cde-8b4bd916d5fa", Name: "ec-reg-a", URI: "https://ec-a.example", Type: "V2", TotalImages: 1})
 	addRegistry(&registry{UUID: "fe88284c-5fb3-4bc7-b2a0-33208e8d7d41", Name: "ec-reg-b", URI: "https://ec-b.example", Type: "V2", TotalImages: 2})
+	// the registry of the 2026 guide's bulk schedule deletion sample
+	addRegistry(&registry{UUID: BulkRegistryID, Name: "bulk-docs", URI: "https://bulk-docs.example", Type: "V2", TotalImages: 1})
 
 	labels := []Label{{Key: "image-source", Value: "Docker Hub"}, {Key: "name", Value: "Qualys Sensor Image"}, {Key: "vendor", Value: "Qualys, Inc"}, {Key: "maintainer", Value: "DevOps <devops@qualys.com>"}}
 	addSensor := func(sn Sensor) {
@@ -118,5 +128,8 @@ func seed(now time.Time) *state {
 	addSensor(Sensor{UUID: "6e651384-7412-4e7e-ae4f-fbf045bacb25", Hostname: "ci-runner-2", IPv4: "10.20.0.12", OS: "Alpine 3.16", SensorVersion: "1.19.0-0", LastCheckedIn: ms(1650000000000), Status: "Unknown", SensorType: "CICD"})
 	st.activation = Activation{CustomerID: "1ab79f42-6cc3-757c-83d9-b0562c8a6dc8", ActivationID: "39b63fbb-3e3a-4905-829f-aaae794079fc", PlatformURL: "https://qagpublic.qg2.apps.qualys.com/ContainerSensor"}
 	seedRegistries(st, now)
+	seedTags(st)
+	seedPolicies(st)
+	st.schedules = reportSchedules{byID: map[string]*reportSchedule{}}
 	return st
 }

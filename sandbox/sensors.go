@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -14,9 +15,16 @@ type profile struct {
 	UpdatedBy                        *string
 	Created, Updated                 Millis
 	Config                           *ProfileConfig
+	// 2026: a RUNTIME profile's runtime sensor (enable, disable) and the
+	// processes it ignores; the filter the guide's tables list; vulnerability
+	// propagation, set by update's isVulnPropagation.
+	RuntimeSensor, IgnoreProcesses, Filter *string
+	VulnPropagation                        *bool
 }
 
-var sensorTypeOf = map[string]string{"Registry": "REGISTRY", "General": "GENERAL", "CICD": "CICD"}
+// sensorTypeOf is the sensor type each profile type takes (Cluster and
+// RUNTIME: the 2026 guide).
+var sensorTypeOf = map[string]string{"Registry": "REGISTRY", "General": "GENERAL", "CICD": "CICD", "Cluster": "CLUSTER", "RUNTIME": "RUNTIME"}
 
 func (s *Server) sensorRoutes() {
 	m := s.mux
@@ -82,6 +90,15 @@ func (st *state) profileJSON(p *profile, detail bool) map[string]any {
 		if p.Config != nil {
 			m["config"] = p.Config
 		}
+		if p.Type != nil && *p.Type == "RUNTIME" {
+			m["runtimeSensor"], m["ignoreProcesses"] = or(deref(p.RuntimeSensor), "enable"), p.IgnoreProcesses
+		}
+		if p.Filter != nil {
+			m["filter"] = *p.Filter
+		}
+		if p.VulnPropagation != nil {
+			m["isVulnPropagation"] = *p.VulnPropagation
+		}
 	}
 	return m
 }
@@ -135,6 +152,9 @@ type profileBody struct {
 	AssociatedRegistryIds []string       `json:"associatedRegistryIds"`
 	AssociatedSensorIds   []string       `json:"associatedSensorIds"`
 	Config                *ProfileConfig `json:"config"`
+	RuntimeSensor         *string        `json:"runtimeSensor"`
+	IgnoreProcesses       *string        `json:"ignoreProcesses"`
+	Filter                *string        `json:"filter"`
 	CreatedBy             any            `json:"createdBy"`
 	Created               any            `json:"created"`
 	UpdatedBy             any            `json:"updatedBy"`
@@ -152,7 +172,13 @@ func (st *state) checkBody(b *profileBody, self string) string {
 		}
 	}
 	if b.ProfileType == nil || sensorTypeOf[*b.ProfileType] == "" {
-		return "profileType must be one of Registry, General, CICD"
+		return "profileType must be one of Registry, General, CICD, Cluster, RUNTIME"
+	}
+	if *b.ProfileType != "RUNTIME" && (b.RuntimeSensor != nil || b.IgnoreProcesses != nil) {
+		return "runtimeSensor and ignoreProcesses apply only to a RUNTIME profile"
+	}
+	if b.RuntimeSensor != nil && *b.RuntimeSensor != "enable" && *b.RuntimeSensor != "disable" {
+		return "runtimeSensor must be enable or disable"
 	}
 	want := sensorTypeOf[*b.ProfileType]
 	for _, id := range b.AssociatedSensorIds {
@@ -176,9 +202,12 @@ func (st *state) checkBody(b *profileBody, self string) string {
 		}
 	}
 	if c := b.Config; c != nil {
-		for _, win := range c.WeeklyInactiveWindowSchedules {
+		if c.WeeklyInactiveWindowSchedules != nil && c.WeeklyBlackoutWindowSchedules != nil {
+			return "give the weekly window once: weeklyBlackoutWindowSchedules (or, as v1.21 named it, weeklyInactiveWindowSchedules)"
+		}
+		for _, win := range c.windows() {
 			if len(win.RepeatOnDays) == 0 {
-				return "weeklyInactiveWindowSchedules.repeatOnDays is required"
+				return "weeklyBlackoutWindowSchedules.repeatOnDays is required"
 			}
 			for _, d := range win.RepeatOnDays {
 				if !strings.Contains("SUNDAY MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY", d) || d == "" {
@@ -194,6 +223,9 @@ func (st *state) checkBody(b *profileBody, self string) string {
 		if v := c.VulnerabilityManagement; v != nil && v.ScanningPolicy != "" && v.ScanningPolicy != "Dynamic" && v.ScanningPolicy != "DynamicWithStaticScanningAsFallback" {
 			return "invalid scanningPolicy " + v.ScanningPolicy
 		}
+		if v := c.VulnerabilityManagement; v != nil && v.ContainerScanningInterval != nil && !slices.Contains([]int{12, 24, 48}, *v.ContainerScanningInterval) {
+			return "containerScanningInterval must be 12, 24 or 48 (hours)"
+		}
 	}
 	return ""
 }
@@ -206,6 +238,7 @@ func hhmm(s string) bool {
 // dropped fall back to the Default profile.
 func (st *state) apply(p *profile, b *profileBody) {
 	p.Name, p.Type, p.Config = *b.ProfileName, b.ProfileType, b.Config
+	p.RuntimeSensor, p.IgnoreProcesses, p.Filter = b.RuntimeSensor, b.IgnoreProcesses, b.Filter
 	if b.Description != nil {
 		p.Description = *b.Description
 	}
@@ -275,6 +308,14 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	if msg := s.state.checkBody(&b, p.ID); msg != "" {
 		badRequest(w, "%s", msg)
 		return
+	}
+	if v := r.URL.Query().Get("isVulnPropagation"); v != "" {
+		on := v == "true"
+		if !on && v != "false" {
+			badRequest(w, "isVulnPropagation must be true or false")
+			return
+		}
+		p.VulnPropagation = &on
 	}
 	s.state.apply(p, &b)
 	p.Updated = MillisOf(s.opts.Now())

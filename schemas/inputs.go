@@ -30,6 +30,15 @@ type SetByQualys struct {
 // given must agree). Publish leaves such properties out.
 const XSetBy = "x-set-by"
 
+// XAliasOf marks, in a validation schema, a property that is an older
+// document's name of another (its value): taken from a model, sent under
+// the newer name (Canonical), not published.
+const XAliasOf = "x-alias-of"
+
+// XValueAliases marks a string property whose older documents spell some
+// values otherwise: "old:new;old2:new2". Canonical sends the new spelling.
+const XValueAliases = "x-value-aliases"
+
 // ---- sensor_profiles ----
 
 // SensorProfileID names one profile.
@@ -37,25 +46,59 @@ type SensorProfileID struct {
 	SensorProfileID string `json:"sensorProfileId" jsonschema:"required"`
 }
 
-// SensorProfileBody is the body of create and update, as the seeds send it.
+// SensorProfileBody is the body of create and update, as the seeds send it
+// (profile types Cluster and RUNTIME, and the runtime sensor's fields: the
+// 2026 guide).
 type SensorProfileBody struct {
 	ProfileName           string         `json:"profileName,omitempty" jsonschema:"minLength=1,maxLength=256"`
 	Description           *string        `json:"description,omitempty" jsonschema:"maxLength=1024"`
-	ProfileType           string         `json:"profileType,omitempty" jsonschema:"enum=Registry,enum=General,enum=CICD"`
+	ProfileType           string         `json:"profileType,omitempty" jsonschema:"enum=Registry,enum=General,enum=CICD,enum=Cluster,enum=RUNTIME"`
 	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
 	AssociatedSensorIds   []string       `json:"associatedSensorIds,omitempty"`
 	Config                *ProfileConfig `json:"config,omitempty"`
+}
+
+// RuntimeFields are a RUNTIME profile's (the 2026 guide): whether its
+// runtime sensor sends events (enable, the default, or disable), and the
+// processes it ignores. Only create_sensor_profile takes them: with them
+// update_sensor_profile's definition would pass the catalogue's 1,200
+// bytes (its merge must carry them over from the profile as read).
+type RuntimeFields struct {
+	RuntimeSensor   string `json:"runtimeSensor,omitempty" jsonschema:"maxLength=7"`
+	IgnoreProcesses string `json:"ignoreProcesses,omitempty" jsonschema:"maxLength=4096"`
+}
+
+// check refuses runtime fields on a profile of another type and a
+// runtimeSensor other than enable or disable.
+func (r RuntimeFields) check(profileType string) error {
+	switch {
+	case profileType != "RUNTIME" && (r.RuntimeSensor != "" || r.IgnoreProcesses != ""):
+		return &FieldError{Field: "runtimeSensor", Problem: "runtimeSensor and ignoreProcesses apply only to a RUNTIME profile"}
+	case r.RuntimeSensor != "" && r.RuntimeSensor != "enable" && r.RuntimeSensor != "disable":
+		return &FieldError{Field: "runtimeSensor", Problem: "must be enable or disable"}
+	}
+	return nil
 }
 
 // CreateSensorProfile is create_sensor_profile's input.
 type CreateSensorProfile struct {
 	ProfileName           string         `json:"profileName" jsonschema:"required,minLength=1,maxLength=256"`
 	Description           *string        `json:"description,omitempty" jsonschema:"maxLength=1024"`
-	ProfileType           string         `json:"profileType" jsonschema:"required,enum=Registry,enum=General,enum=CICD"`
+	ProfileType           string         `json:"profileType" jsonschema:"required,enum=Registry,enum=General,enum=CICD,enum=Cluster,enum=RUNTIME"`
 	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
 	AssociatedSensorIds   []string       `json:"associatedSensorIds" jsonschema:"required"`
 	Config                *ProfileConfig `json:"config,omitempty"`
+	RuntimeFields
 	SetByQualys
+}
+
+// Validate refuses runtime fields on another type of profile, and the
+// window under both its names.
+func (c *CreateSensorProfile) Validate() error {
+	if err := c.RuntimeFields.check(c.ProfileType); err != nil {
+		return err
+	}
+	return c.Config.Validate()
 }
 
 // UpdateSensorProfile is update_sensor_profile's input: only the fields
@@ -68,9 +111,13 @@ type UpdateSensorProfile struct {
 	SetByQualys
 }
 
-// Validate refuses a profileId that is not the sensorProfileId.
+// Validate refuses a profileId that is not the sensorProfileId, and the
+// window under both its names.
 func (u *UpdateSensorProfile) Validate() error {
-	return samePathID("profileId", u.ProfileID, "sensorProfileId", u.SensorProfileID.SensorProfileID)
+	if err := samePathID("profileId", u.ProfileID, "sensorProfileId", u.SensorProfileID.SensorProfileID); err != nil {
+		return err
+	}
+	return u.Config.Validate()
 }
 
 // samePathID refuses a body field that repeats a path ID with another

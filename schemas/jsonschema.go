@@ -54,12 +54,17 @@ const IDPattern = `^[^\W_][\w.:-]{0,127}$`
 // TimePattern is a time of day, HH:MM (the server instructions say so).
 const TimePattern = `^([01]\d|2[0-3]):[0-5]\d$`
 
+// EpochPattern is a time as epoch milliseconds, a string of digits (the
+// descriptions say "Epoch ms").
+const EpochPattern = `^\d{1,15}$`
+
 // unpublished are the patterns tools/list leaves to the server
-// instructions (what an ID is, HH:MM); calls are still checked against them.
-var unpublished = map[any]bool{IDPattern: true, TimePattern: true}
+// instructions or the descriptions (what an ID is, HH:MM, epoch ms);
+// calls are still checked against them.
+var unpublished = map[any]bool{IDPattern: true, TimePattern: true, EpochPattern: true}
 
 func isIDName(name string) bool {
-	for _, suf := range []string{"Id", "ID", "Uuid", "Sha"} {
+	for _, suf := range []string{"Id", "ID", "Uuid", "UUID", "Sha"} {
 		if len(name) > len(suf) && name[len(name)-len(suf):] == suf {
 			return true
 		}
@@ -107,7 +112,9 @@ func decorate(props map[string]any) {
 var published = map[string]bool{"type": true, "enum": true, "pattern": true, "required": true, "items": true, "properties": true, "description": true, "default": true}
 
 // SchemaBudget is the most bytes of compact JSON a published input schema
-// takes (a tool's whole definition then stays under 1,200 bytes).
+// is outlined down to (so that a tool's whole definition stays under the
+// catalogue's 1,200 bytes, which the tools' tests check); a schema whose
+// top level alone is larger stays over it.
 const SchemaBudget = 900
 
 // Publish returns the schema tools/list shows for a validation schema s
@@ -134,6 +141,14 @@ func Publish(s map[string]any) map[string]any {
 	return out
 }
 
+// hidden says whether a property is not published: one the server or
+// Qualys sets (XSetBy), or an older name of another (XAliasOf).
+func hidden(p map[string]any) bool {
+	_, setBy := p[XSetBy]
+	_, alias := p[XAliasOf]
+	return setBy || alias
+}
+
 func lean(s map[string]any) map[string]any {
 	out := make(map[string]any, len(s))
 	for k, v := range s {
@@ -144,7 +159,7 @@ func lean(s map[string]any) map[string]any {
 		case "properties":
 			props := make(map[string]any, len(v.(map[string]any)))
 			for name, p := range v.(map[string]any) {
-				if _, notArg := p.(map[string]any)[XSetBy]; !notArg {
+				if !hidden(p.(map[string]any)) {
 					props[name] = lean(p.(map[string]any))
 				}
 			}
@@ -283,6 +298,9 @@ func Outline(s map[string]any) string {
 // typeName is a schema's type; of a list of types (a nullable field),
 // those other than null.
 func typeName(t any) string {
+	if t == nil {
+		return "any"
+	}
 	if list, ok := t.([]any); ok {
 		var names []string
 		for _, n := range list {

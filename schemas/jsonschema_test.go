@@ -138,8 +138,8 @@ func TestPublishKeepsStructureDropsLimits(t *testing.T) {
 			t.Fatalf("%s: Publish changed the validation schema", c.name)
 		}
 		raw, _ := json.Marshal(pub)
-		if len(raw) > SchemaBudget {
-			t.Errorf("%s: published schema is %d bytes, over %d", c.name, len(raw), SchemaBudget)
+		if parent, _ := largestNested(pub); len(raw) > SchemaBudget && parent != nil {
+			t.Errorf("%s: published schema is %d bytes, over %d, with nested objects left to outline", c.name, len(raw), SchemaBudget)
 		}
 		for _, gone := range []string{"additionalProperties", "maxLength", "minLength", "minimum", "maximum", "minItems", "maxItems", strconv.Quote(IDPattern), strconv.Quote(TimePattern)} {
 			if strings.Contains(string(raw), gone) {
@@ -164,6 +164,9 @@ func TestPublishKeepsStructureDropsLimits(t *testing.T) {
 					}
 					props, _ := s["properties"].(map[string]any)
 					for n, p := range props {
+						if hidden(p.(map[string]any)) {
+							continue // an older name, or one the server sets: not an argument
+						}
 						if !strings.Contains(d, n) {
 							t.Errorf("%s: the outline does not name %s: %s", path, n, d)
 						}
@@ -188,9 +191,9 @@ func TestPublishKeepsStructureDropsLimits(t *testing.T) {
 			}
 			args := 0
 			for name, v := range fp {
-				if _, notArg := v.(map[string]any)[XSetBy]; notArg {
+				if hidden(v.(map[string]any)) {
 					if _, ok := pp[name]; ok {
-						t.Errorf("%s.%s: a field the server or Qualys sets is published as an argument", path, name)
+						t.Errorf("%s.%s: a field the server or Qualys sets, or an older name, is published as an argument", path, name)
 					}
 					continue
 				}

@@ -3,6 +3,7 @@ package schemas
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -183,14 +184,41 @@ type ScheduleID struct {
 	ScheduleID string `json:"scheduleId" jsonschema:"required"`
 }
 
-// ScheduleOptions are the optional schedule fields create and update share.
+// ScheduleOptions are the optional schedule fields create and update
+// share. The interval is scheduleIntervalInDays in the v1.21 samples, the
+// only JSON that shows it, and in the 2026 guide's own weekDay note; its
+// table names it scheduleScanIntervalInDays, taken as an alias.
 type ScheduleOptions struct {
-	Name                   string             `json:"name,omitempty" jsonschema:"maxLength=256"`
-	Schedule               string             `json:"schedule,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
-	ScheduleIntervalInDays *int               `json:"scheduleIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365"`
-	ForceScan              *bool              `json:"forceScan,omitempty"`
-	AdditionalFilters      *AdditionalFilters `json:"additionalFilters,omitempty"`
-	RegistryType           string             `json:"registryType,omitempty" jsonschema:"maxLength=64" jsonschema_extras:"x-set-by=server"` // the v1.21 samples send the registry's type
+	Name                       string             `json:"name,omitempty" jsonschema:"maxLength=256"`
+	Schedule                   string             `json:"schedule,omitempty" jsonschema:"pattern=^([01]\\d|2[0-3]):[0-5]\\d$"`
+	ScheduleIntervalInDays     *int               `json:"scheduleIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365"`
+	ScheduleScanIntervalInDays *int               `json:"scheduleScanIntervalInDays,omitempty" jsonschema:"minimum=1,maximum=365" jsonschema_extras:"x-alias-of=scheduleIntervalInDays"`
+	WeekDay                    string             `json:"weekDay,omitempty" jsonschema:"maxLength=9"`
+	ForceScan                  *bool              `json:"forceScan,omitempty"`
+	AdditionalFilters          *AdditionalFilters `json:"additionalFilters,omitempty"`
+	RegistryType               string             `json:"registryType,omitempty" jsonschema:"maxLength=64" jsonschema_extras:"x-set-by=server"` // the v1.21 samples send the registry's type
+}
+
+// weekDays are the names weekDay and the day lists take.
+var weekDays = []string{"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"}
+
+// check refuses the interval under both its names with two values, and a
+// weekDay that is not a day's name or goes with an interval other than 7.
+func (o *ScheduleOptions) check() error {
+	n := o.ScheduleIntervalInDays
+	if o.ScheduleScanIntervalInDays != nil {
+		if n != nil && *n != *o.ScheduleScanIntervalInDays {
+			return &FieldError{Field: "scheduleScanIntervalInDays", Problem: "names the same interval as scheduleIntervalInDays, which is given too with another value: give scheduleIntervalInDays only"}
+		}
+		n = o.ScheduleScanIntervalInDays
+	}
+	switch {
+	case o.WeekDay != "" && !slices.Contains(weekDays, o.WeekDay):
+		return &FieldError{Field: "weekDay", Problem: "must be a day's name in capitals: " + strings.Join(weekDays, ", ")}
+	case o.WeekDay != "" && (n == nil || *n != 7):
+		return &FieldError{Field: "weekDay", Problem: "applies only to a weekly scan: scheduleIntervalInDays 7"}
+	}
+	return nil
 }
 
 // CreateSchedule is create_registry_schedule's input.
@@ -206,7 +234,7 @@ func (c *CreateSchedule) Validate() error {
 	if c.OnDemand != nil && !*c.OnDemand && c.Schedule == "" {
 		return &FieldError{Field: "schedule", Problem: "is required for an automatic scan (onDemand false): HH:MM in UTC"}
 	}
-	return nil
+	return c.ScheduleOptions.check()
 }
 
 // UpdateSchedule is update_registry_schedule's input: only the fields
@@ -218,6 +246,9 @@ type UpdateSchedule struct {
 	Filters  []ScheduleFilter `json:"filters,omitempty" jsonschema:"minItems=1,maxItems=100"`
 	ScheduleOptions
 }
+
+// Validate checks the interval's names and the weekly day.
+func (u *UpdateSchedule) Validate() error { return u.ScheduleOptions.check() }
 
 // RegistrySchedule names one schedule of a registry.
 type RegistrySchedule struct {

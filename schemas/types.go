@@ -93,11 +93,22 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ProfileConfig is the v1.21 sensor configuration of a profile.
+// ProfileConfig is the sensor configuration of a profile (v1.21). The
+// weekly window is weeklyBlackoutWindowSchedules in the 2026 guide;
+// v1.21's weeklyInactiveWindowSchedules is taken as its alias.
 type ProfileConfig struct {
-	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty"`
+	WeeklyBlackoutWindowSchedules []InactiveWindow         `json:"weeklyBlackoutWindowSchedules,omitempty"`
+	WeeklyInactiveWindowSchedules []InactiveWindow         `json:"weeklyInactiveWindowSchedules,omitempty" jsonschema_extras:"x-alias-of=weeklyBlackoutWindowSchedules"`
 	VulnerabilityManagement       *VulnerabilityManagement `json:"vulnerabilityManagement,omitempty"`
 	PerformanceManagement         *PerformanceManagement   `json:"performanceManagement,omitempty"`
+}
+
+// Validate refuses the window under both its names.
+func (c *ProfileConfig) Validate() error {
+	if c != nil && c.WeeklyInactiveWindowSchedules != nil && c.WeeklyBlackoutWindowSchedules != nil {
+		return &FieldError{Field: "config.weeklyInactiveWindowSchedules", Problem: "is v1.21's name of weeklyBlackoutWindowSchedules, which is given too: give weeklyBlackoutWindowSchedules only"}
+	}
+	return nil
 }
 
 // InactiveWindow is a weekly window in which the profile's sensors rest.
@@ -112,7 +123,7 @@ type InactiveWindow struct {
 type VulnerabilityManagement struct {
 	GlobalScanningFlag        *bool    `json:"globalScanningFlag,omitempty"`
 	ScanningPolicy            string   `json:"scanningPolicy,omitempty" jsonschema:"enum=DynamicWithStaticScanningAsFallback,enum=Dynamic"`
-	ContainerScanningInterval *int     `json:"containerScanningInterval,omitempty" jsonschema:"minimum=1,description=Hours"`
+	ContainerScanningInterval *int     `json:"containerScanningInterval,omitempty" jsonschema:"enum=12,enum=24,enum=48,description=Hours"`
 	ImageExclusionRegexList   []string `json:"imageExclusionRegexList,omitempty"`
 }
 

@@ -47,13 +47,8 @@ func TestMain(m *testing.M) {
 }
 
 // The API's documents, which judge every request a test's sandbox gets
-// (read where they lie, beside the repository).
-const (
-	openAPIDoc = "../../shared/reference/qualys-cs-openapi-v1.3.yaml"
-	seedsDir   = "../../shared/seeds"
-)
-
-var docCheck = sync.OnceValues(func() (*apicheck.Validator, error) { return apicheck.New(openAPIDoc, seedsDir) })
+// (the project's own: package apicheck keeps them).
+var docCheck = sync.OnceValues(apicheck.New)
 
 // NewSandbox is sandbox.New with the API's documents judging every
 // request: one they do not allow is answered 400 with their reason, as
@@ -62,7 +57,7 @@ func NewSandbox(t testing.TB, o sandbox.Options) *sandbox.Server {
 	t.Helper()
 	v, err := docCheck()
 	if err != nil {
-		t.Fatalf("the API documents the sandbox judges requests by (shared/ beside the repository): %v", err)
+		t.Fatalf("the API documents the sandbox judges requests by: %v", err)
 	}
 	o.Validate = v.Validate
 	o.Control = true // the test knobs (Env.Inject, Deny, ExpireTokens, Tokens)
@@ -121,7 +116,6 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--toolsets", "all"}, o.Flags...)...)
 	cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+base, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
-	cmd.Env = append(cmd.Env, "QUALYS_MCP_SANDBOX_OPENAPI="+openAPIDoc) // for --sandbox: the binary is built with the apicheck tag
 	cmd.Env = append(cmd.Env, o.EnvVars...)
 
 	var transport mcp.Transport

@@ -1,8 +1,9 @@
 // Package apicheck judges requests to the emulated gateway by the API's
 // own documents, not by the server's idea of them: the CS API OpenAPI
-// document (read where it lies, never copied into the project) where it
-// covers the operation, and the release notes' samples for the sensor
-// profile operations it lacks. Tests turn it on (sandbox.Options.Validate);
+// document where it covers the operation, and the release notes' samples
+// and parameter tables for the sensor profile operations it lacks. The
+// documents are the project's own (documents/, embedded; SOURCE.md says
+// where each comes from). Tests turn it on (sandbox.Options.Validate);
 // the shipped binary does not link it (only a build with the apicheck tag
 // does, for tests that run --sandbox).
 //
@@ -17,7 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -35,7 +36,7 @@ type Validator struct {
 	doc     *openapi3.T
 	name    string // the document's file name, for messages
 	paths   []string
-	seedOps []*seedOp
+	ops     []*docOp
 	samples []Sample
 }
 
@@ -51,32 +52,38 @@ func (e *Error) Error() string { return e.Msg }
 // StatusCode is the status the gateway answers.
 func (e *Error) StatusCode() int { return e.Status }
 
-// New reads the OpenAPI document at openapiPath and the release notes in
-// seedsDir.
-func New(openapiPath, seedsDir string) (*Validator, error) {
+// New reads the documents the project keeps.
+func New() (*Validator, error) {
+	return NewWith(path.Base(openAPIFile), OpenAPI())
+}
+
+// NewWith judges by another OpenAPI document (named name in messages)
+// instead of the project's, with the project's samples: a test uses it to
+// see a request judged by an edited document.
+func NewWith(name string, openapi []byte) (*Validator, error) {
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(openapiPath)
+	doc, err := loader.LoadFromData(openapi)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := applyDifferences(doc); err != nil {
 		return nil, err
 	}
 	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
-		return nil, fmt.Errorf("%s: %w", openapiPath, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	strictBodies(doc)
-	v := &Validator{doc: doc, name: filepath.Base(openapiPath)}
+	v := &Validator{doc: doc, name: name}
 	for p := range doc.Paths.Map() {
 		v.paths = append(v.paths, p)
 	}
 	sort.Strings(v.paths)
-	samples, err := ReadSamples(seedsDir)
+	samples, err := Samples()
 	if err != nil {
 		return nil, err
 	}
 	v.samples = samples
-	if v.seedOps, err = seedOperations(samples); err != nil {
+	if v.ops, err = operations(samples); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -94,12 +101,12 @@ func (v *Validator) Validate(r *http.Request) error {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		defer func() { r.Body = io.NopCloser(bytes.NewReader(body)) }()
 	}
-	if op := matchSeedOp(v.seedOps, r.Method, path); op != nil {
+	if op := matchOp(v.ops, r.Method, path); op != nil {
 		return op.check(r, body)
 	}
 	tmpl, params := match(v.paths, path)
 	if tmpl == "" {
-		return &Error{404, fmt.Sprintf("neither %s nor the release notes have %s %s", v.name, r.Method, path)}
+		return &Error{404, fmt.Sprintf("neither %s nor the newer documents have %s %s", v.name, r.Method, path)}
 	}
 	item := v.doc.Paths.Value(tmpl)
 	op := item.GetOperation(r.Method)

@@ -101,12 +101,8 @@ func (v *Validator) QQLFields() (map[string][]string, error) {
 // template is the path template a path fits: the release notes' or the
 // document's.
 func (v *Validator) template(path string) string {
-	var paths []string
-	for _, op := range v.seedOps {
-		paths = append(paths, op.path)
-	}
-	if t, _ := match(paths, path); t != "" {
-		return t
+	if op := matchOp(v.ops, "GET", path); op != nil {
+		return op.path
 	}
 	t, _ := match(v.paths, path)
 	return t
