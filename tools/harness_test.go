@@ -255,6 +255,9 @@ func (e *Env) Call(name string, args any) *mcp.CallToolResult {
 	if err != nil {
 		e.T.Fatalf("%s: protocol error: %v", name, err)
 	}
+	if res.IsError && strings.Contains(Text(res), "%!") { // every error path's message, in every test
+		e.T.Errorf("%s: a formatting escape in the message: %s", name, Text(res))
+	}
 	return res
 }
 

@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"flag"
@@ -50,9 +51,10 @@ func main() {
 	holdFor := flag.Duration("for", 20*time.Second, "helper mode: how long to hold them, or to call")
 	honestURL := flag.String("honest", "", "helper mode: be the honest client of this MCP URL")
 	token := flag.String("token", "", "helper mode: the honest client's bearer token")
-	only := flag.String("only", "", "run one part: sessions, token, idle or random")
+	only := flag.String("only", "", "run one part: sessions, token, idle, random, unknown or parked")
 	floodURL := flag.String("flood", "", "helper mode: send -n initialize requests to this MCP URL")
 	wrong := flag.Bool("wrong-token", false, "helper mode: flood with a wrong bearer token and random session IDs")
+	unknown := flag.Bool("unknown-sessions", false, "helper mode: flood with tool calls naming made-up session IDs (no token needed)")
 	attackers := flag.Int("attackers", 512, "helper mode: requests in flight at once")
 	flag.Parse()
 	raiseFileLimit()
@@ -61,7 +63,7 @@ func main() {
 		return
 	}
 	if *floodURL != "" {
-		flood(*floodURL, *n, *attackers, *wrong)
+		flood(*floodURL, *n, *attackers, *wrong, *unknown)
 		return
 	}
 	if *honestURL != "" { // until stdin closes
@@ -95,6 +97,14 @@ func main() {
 	if run("idle") {
 		fmt.Println("# 20,000 idle connections (2 helper processes), /healthz probed meanwhile")
 		idleFlood(*bin, 2, 10000)
+	}
+	if run("unknown") {
+		fmt.Println("# made-up session IDs for 15 s from one address, 512 at a time (no token set)")
+		sessionFlood(*bin, 1<<30, 512, nil, "", false, false, "-unknown-sessions")
+	}
+	if run("parked") {
+		fmt.Println("# 1,100 destructive calls of one session that wait for the page (progress token), each on its own connection")
+		parkedFlood(*bin, 1100)
 	}
 	if run("random") {
 		fmt.Println("# calls with random session IDs")
@@ -263,7 +273,7 @@ func (h *honest) finish() (p50, p99 time.Duration, n, refused int) {
 // sessionFlood has an attacker process send n initialize requests
 // (attackers at a time, for at most floodFor; pinned to one CPU if pin)
 // while an honest client works, sampling the server's memory.
-func sessionFlood(bin string, n, attackers int, flags []string, token string, wrong, pin bool) {
+func sessionFlood(bin string, n, attackers int, flags []string, token string, wrong, pin bool, extra ...string) {
 	s := start(bin, token, flags...)
 	defer s.stop()
 	url := s.base + "/mcp"
@@ -287,7 +297,7 @@ func sessionFlood(bin string, n, attackers int, flags []string, token string, wr
 	}()
 	h := startHonest(url, token)
 	cpu := s.cpu()
-	args := []string{"-flood", url, "-n", strconv.Itoa(n), "-attackers", strconv.Itoa(attackers), fmt.Sprintf("-wrong-token=%v", wrong)}
+	args := append([]string{"-flood", url, "-n", strconv.Itoa(n), "-attackers", strconv.Itoa(attackers), fmt.Sprintf("-wrong-token=%v", wrong)}, extra...)
 	if pin {
 		args = append([]string{"-c", "1", mustSelf()}, args...)
 	}
@@ -307,23 +317,30 @@ func sessionFlood(bin string, n, attackers int, flags []string, token string, wr
 
 // flood sends n initialize requests, attackers at a time, for at most
 // floodFor, and prints what came back.
-func flood(url string, n, attackers int, wrong bool) {
+func flood(url string, n, attackers int, wrong, unknown bool) {
 	statuses := map[int]int{}
 	var mu sync.Mutex
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	c := client(attackers)
 	began := time.Now()
+	limit := floodFor
+	if unknown {
+		limit = 15 * time.Second
+	}
 	for w := 0; w < attackers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) && time.Since(began) < floodFor {
-				hdr := map[string]string{}
-				if wrong {
+			for next.Add(1) <= int64(n) && time.Since(began) < limit {
+				hdr, body := map[string]string{}, initBody
+				switch {
+				case wrong:
 					hdr = map[string]string{"Authorization": "Bearer wrong", "Mcp-Session-Id": randomID()}
+				case unknown:
+					hdr, body = map[string]string{"Mcp-Session-Id": randomID(), "MCP-Protocol-Version": "2025-11-25"}, callBody
 				}
-				status, _ := post(c, url, hdr, initBody)
+				status, _ := post(c, url, hdr, body)
 				mu.Lock()
 				statuses[status]++
 				mu.Unlock()
@@ -418,6 +435,79 @@ func idleFlood(bin string, helpers, each int) {
 	}
 	fmt.Printf("; server's open files at most %d\n", maxFDs)
 	fmt.Printf("  honest client meanwhile: %s", during)
+}
+
+// parkedFlood has one session start n destructive calls that wait for a
+// person (a progress token, no elicitation: the confirmation page), each
+// on its own connection, while an honest session works and /healthz is
+// probed on new connections; then the calls are dropped.
+func parkedFlood(bin string, n int) {
+	s := start(bin, "")
+	defer s.stop()
+	url := s.base + "/mcp"
+	h := startHonest(url, "")
+	c := client(4)
+	status, hdr := post(c, url, nil, initBody)
+	if status != 200 {
+		fail(fmt.Errorf("initialize: %d", status))
+	}
+	sess := map[string]string{"Mcp-Session-Id": hdr.Get("Mcp-Session-Id"), "MCP-Protocol-Version": "2025-11-25"}
+	post(c, url, sess, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	type answer struct {
+		refused bool
+		err     error
+	}
+	answers := make(chan answer, n)
+	stop := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func() {
+			body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":{"progressToken":%d},"name":"delete_sensor_profile","arguments":{"sensorProfileId":"8aee8879-d536-4efd-b23d-41dcb77a4a32"}}}`, 100+i, i)
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() { <-stop; cancel() }()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			for k, v := range sess {
+				req.Header.Set(k, v)
+			}
+			resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers <- answer{refused: bytes.Contains(b, []byte("already wait")), err: err}
+		}()
+	}
+	ok, failed := 0, 0
+	var lat []time.Duration
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		start := time.Now()
+		if probe(s.base) != nil {
+			failed++
+		} else {
+			ok++
+			lat = append(lat, time.Since(start))
+		}
+	}
+	during := h.wait()
+	refused, ended := 0, 0
+	for len(answers) > 0 {
+		a := <-answers
+		ended++
+		if a.refused {
+			refused++
+		}
+	}
+	close(stop)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	fmt.Printf("  %d calls: %d refused at once (past the caps), %d ended otherwise within 20 s, the rest waited\n", n, refused, ended-refused)
+	fmt.Printf("  /healthz on new connections meanwhile: %d answered, %d failed", ok, failed)
+	if len(lat) > 0 {
+		fmt.Printf(" (p50 %.2f ms, max %.2f ms)", ms(lat[len(lat)/2]), ms(lat[len(lat)-1]))
+	}
+	fmt.Printf("\n  honest client meanwhile: %s", during)
 }
 
 // probe asks /healthz on a fresh connection.
