@@ -104,7 +104,9 @@ func main() {
 	}
 	if run("parked") {
 		fmt.Println("# 1,100 destructive calls of one session that wait for the page (progress token), each on its own connection")
-		parkedFlood(*bin, 1100)
+		parkedFlood(*bin, 1100, 1)
+		fmt.Println("# the same from 140 sessions (8 each), --http-rate 100000: only the caps on waiting calls bound them")
+		parkedFlood(*bin, 1100, 140, "--http-rate", "100000")
 	}
 	if run("random") {
 		fmt.Println("# calls with random session IDs")
@@ -437,29 +439,35 @@ func idleFlood(bin string, helpers, each int) {
 	fmt.Printf("  honest client meanwhile: %s", during)
 }
 
-// parkedFlood has one session start n destructive calls that wait for a
+// parkedFlood has sessions start n destructive calls that wait for a
 // person (a progress token, no elicitation: the confirmation page), each
 // on its own connection, while an honest session works and /healthz is
 // probed on new connections; then the calls are dropped.
-func parkedFlood(bin string, n int) {
-	s := start(bin, "")
+func parkedFlood(bin string, n, sessions int, flags ...string) {
+	s := start(bin, "", flags...)
 	defer s.stop()
 	url := s.base + "/mcp"
 	h := startHonest(url, "")
 	c := client(4)
-	status, hdr := post(c, url, nil, initBody)
-	if status != 200 {
-		fail(fmt.Errorf("initialize: %d", status))
+	var all []map[string]string
+	for range sessions {
+		status, hdr := post(c, url, nil, initBody)
+		if status != 200 {
+			fail(fmt.Errorf("initialize: %d", status))
+		}
+		sess := map[string]string{"Mcp-Session-Id": hdr.Get("Mcp-Session-Id"), "MCP-Protocol-Version": "2025-11-25"}
+		post(c, url, sess, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+		all = append(all, sess)
 	}
-	sess := map[string]string{"Mcp-Session-Id": hdr.Get("Mcp-Session-Id"), "MCP-Protocol-Version": "2025-11-25"}
-	post(c, url, sess, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	type answer struct {
-		refused bool
+		refused bool // past the caps on waiting calls
+		status  int
 		err     error
 	}
 	answers := make(chan answer, n)
 	stop := make(chan struct{})
 	for i := 0; i < n; i++ {
+		sess := all[i%sessions]
 		go func() {
 			body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":{"progressToken":%d},"name":"delete_sensor_profile","arguments":{"sensorProfileId":"8aee8879-d536-4efd-b23d-41dcb77a4a32"}}}`, 100+i, i)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -477,7 +485,7 @@ func parkedFlood(bin string, n int) {
 			}
 			b, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			answers <- answer{refused: bytes.Contains(b, []byte("already wait")), err: err}
+			answers <- answer{refused: bytes.Contains(b, []byte("already wait")), status: resp.StatusCode, err: err}
 		}()
 	}
 	ok, failed := 0, 0
@@ -492,17 +500,21 @@ func parkedFlood(bin string, n int) {
 		}
 	}
 	during := h.wait()
-	refused, ended := 0, 0
+	refused, limited, ended := 0, 0, 0
 	for len(answers) > 0 {
 		a := <-answers
 		ended++
-		if a.refused {
+		switch {
+		case a.refused:
 			refused++
+		case a.status == http.StatusTooManyRequests:
+			limited++
 		}
 	}
 	close(stop)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	fmt.Printf("  %d calls: %d refused at once (past the caps), %d ended otherwise within 20 s, the rest waited\n", n, refused, ended-refused)
+	fmt.Printf("  %d calls: %d over the session's rate (429), %d refused at once past the caps on waiting calls, %d ended otherwise within 20 s, %d waited\n",
+		n, limited, refused, ended-refused-limited, n-ended)
 	fmt.Printf("  /healthz on new connections meanwhile: %d answered, %d failed", ok, failed)
 	if len(lat) > 0 {
 		fmt.Printf(" (p50 %.2f ms, max %.2f ms)", ms(lat[len(lat)/2]), ms(lat[len(lat)-1]))
