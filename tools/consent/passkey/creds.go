@@ -37,7 +37,7 @@ const EnvFile = "QUALYS_MCP_PASSKEYS"
 // DefaultFile is the passkeys file: QUALYS_MCP_PASSKEYS, else
 // qualys-cs-mcp/passkeys.json in the user's config folder.
 func DefaultFile(getenv func(string) string) (string, error) {
-	if p := strings.TrimSpace(getenv(EnvFile)); p != "" {
+	if p := strings.TrimSpace(getenv("QUALYS_MCP_PASSKEYS")); p != "" { // EnvFile
 		return p, nil
 	}
 	dir, err := os.UserConfigDir()
