@@ -2,6 +2,8 @@ package tools_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -147,7 +149,8 @@ func TestRedisReplicas(t *testing.T) {
 
 	t.Run("a page confirmed on replica A runs once on replica B", func(t *testing.T) {
 		// two more replicas of the same store, under the default flags
-		paged := startReplicas(t, 2, gw.URL, []string{"--stateless", "--state", rdb.URL()}, []string{"QUALYS_MCP_STATE_KEY=e2e-shared-key"})
+		audit := filepath.Join(t.TempDir(), "audit.jsonl") // both append to it
+		paged := startReplicas(t, 2, gw.URL, []string{"--stateless", "--state", rdb.URL(), "--audit-log", audit}, []string{"QUALYS_MCP_STATE_KEY=e2e-shared-key"})
 		direct := paged.Dial(t, EnvOptions{Sandbox: sb, Protocol: "2025-11-25"})
 		args := map[string]any{"sensorProfileId": sandbox.SampleProfileID}
 		deletes := sb.Count("DELETE", "")
@@ -169,6 +172,9 @@ func TestRedisReplicas(t *testing.T) {
 		}
 		if n := sb.Count("DELETE", "") - deletes; n != 1 {
 			t.Fatalf("%d deletes, want 1", n)
+		}
+		if lines, _ := os.ReadFile(audit); strings.Count(string(lines), `"detail":"human/passkey:alice"`) != 1 {
+			t.Fatalf("the confirmation was taken more than once (or never): %s", lines)
 		}
 	})
 
