@@ -119,6 +119,7 @@ var flagGroups = []struct{ flag, group string }{
 	{"tools", "Tools"},
 	{"dynamic-toolsets", "Tools"},
 	{"confirm-fallback", "Consent"},
+	{"confirm-with", "Consent"},
 	{"confirm-ttl", "Consent"},
 	{"no-confirm", "Consent"},
 	{"audit-log", "Consent"},
@@ -151,7 +152,7 @@ var envHelp = []struct{ name, text string }{
 	{"QUALYS_MCP_STATE_URL", "as --state (the flag wins)"},
 	{"QUALYS_MCP_STATE_PASSWORD", "the Redis password (never in --state)"},
 	{"QUALYS_MCP_STATE_PASSWORD_FILE", "a file holding the Redis password"},
-	{"QUALYS_MCP_PASSKEYS", "the passkeys file (default: qualys-cs-mcp/passkeys.json in the user's config folder); with --state they live in the shared store"},
+	{"QUALYS_MCP_PASSKEYS", "the passkeys file (default: qualys-cs-mcp/passkeys.json in the user's config folder); with --state they are in the shared store"},
 }
 
 const helpWidth = 80
@@ -313,6 +314,16 @@ func callTool(ctx context.Context, srv *tools.Server, pos []string, yes bool, te
 	}
 	req := mcp.CallToolRequest{}
 	req.Params.Name, req.Params.Arguments = name, args
+	if slices.ContainsFunc(srv.Tools, func(t tool.Tool) bool { return t.Name == name && t.Guarded() }) {
+		// A confirmation on the page (--confirm-with passkey) is waited
+		// for: its link and the wait are shown on the terminal.
+		req.Params.Meta = &mcp.Meta{ProgressToken: "call"}
+		c.OnNotification(func(n mcp.JSONRPCNotification) {
+			if msg, ok := n.Params.AdditionalFields["message"].(string); ok && n.Method == string(mcp.MethodNotificationProgress) {
+				fmt.Fprintln(term.err, srv.Redact(shape.Printable(msg)))
+			}
+		})
+	}
 	res, err := c.CallTool(ctx, req)
 	switch {
 	case ask.declined != "":

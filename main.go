@@ -18,6 +18,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
@@ -52,7 +53,8 @@ func run(args []string) error {
 		toolNames  = fs.String("tools", "", "comma-separated `LIST` of tools to offer (default: every tool of the toolsets)")
 		dynamic    = fs.Bool("dynamic-toolsets", false, "list only list_toolsets, get_toolset_tools and enable_toolset at first; the assistant enables toolsets as it needs them (--toolsets defaults to all)")
 		noConfirm  = fs.Bool("no-confirm", false, "turn the confirmation guard off: destructive tools run without asking anyone (unattended automation)")
-		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form, `MODE`: url (a confirmation page the user opens), token (the model confirms by itself: no human needed) or deny")
+		fallback   = fs.String("confirm-fallback", "url", "for clients that cannot ask the user in a form, `MODE`: url (a confirmation page where the user confirms with a passkey), token (the model confirms by itself: no human needed) or deny")
+		with       = fs.String("confirm-with", consent.WithForm, "who may confirm, `MODE`: form (the client's form where it has one, else a passkey on the page) or passkey (a passkey on the page for every client, elicitation included)")
 		confirmTTL = fs.Duration("confirm-ttl", consent.TokenTTL, "how long a confirmation (page, elicitation, token) lasts: a `DURATION` such as 10m")
 		logLevel   = fs.String("log-level", "info", "logs on stderr at `LEVEL`: debug, info, warn or error")
 		auditLog   = fs.String("audit-log", "", "append one JSON line per write, destructive call and guard decision to `PATH` (its folder is made, 0700)")
@@ -99,7 +101,7 @@ func run(args []string) error {
 	opts := tools.Options{
 		Version: version, ReadOnly: *readOnly, Toolsets: split(*setNames), Tools: split(*toolNames),
 		DynamicToolsets: *dynamic && sub == "", // tools and call work on the tools themselves
-		NoConfirm:       *noConfirm, Fallback: consent.Fallback(*fallback), ConfirmTTL: *confirmTTL, StateKeys: state.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
+		NoConfirm:       *noConfirm, Fallback: consent.Fallback(*fallback), ConfirmWith: *with, ConfirmTTL: *confirmTTL, StateKeys: state.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")),
 		ResultBudget: *budget, Logger: logger, AuditPath: *auditLog, Secrets: secrets,
 	}
 	if sub == subcmdTools {
@@ -126,6 +128,9 @@ func run(args []string) error {
 		return err
 	}
 	defer opts.State.Close()
+	if opts.Passkeys, err = passkey.Open(opts.State, opts.StateKeys, os.Getenv, logger); err != nil {
+		logger.Warn("no passkeys file: the confirmation page cannot be confirmed until one is set", "error", err.Error())
+	}
 	var cfg client.Config
 	if *useSandbox {
 		sb := sandbox.New(sandbox.Options{Validate: sandboxValidator()})

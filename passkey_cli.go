@@ -101,16 +101,10 @@ func runPasskey(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	o := passkey.Options{State: store, Keys: state.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")), Log: logger}
-	if !store.Shared() {
-		if *publicURL != "" {
-			return exitWith(exitUsage, "an enrolment link for a shared HTTP service (--public-url) is kept in its shared store: give --state (and QUALYS_MCP_STATE_KEY)")
-		}
-		if o.File, err = passkey.DefaultFile(os.Getenv); err != nil {
-			return err
-		}
+	if !store.Shared() && *publicURL != "" {
+		return exitWith(exitUsage, "an enrolment link for a shared HTTP service (--public-url) is kept in its shared store: give --state (and QUALYS_MCP_STATE_KEY)")
 	}
-	svc, err := passkey.New(o)
+	svc, err := passkey.Open(store, state.KeysFromEnv(os.Getenv("QUALYS_MCP_STATE_KEY")), os.Getenv, logger)
 	if err != nil {
 		return err
 	}

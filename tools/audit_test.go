@@ -138,20 +138,22 @@ func auditLines(t *testing.T, trail []byte) []map[string]any {
 }
 
 // The audit log names who consented: the user in the client's form, the
-// user on the page; a page cancelled or expired is no consent.
+// person on the page by their passkey's name; a page cancelled or expired
+// is no consent.
 func TestAuditNamesWhoConsented(t *testing.T) {
 	dir := t.TempDir()
 	formLog, pageLog := filepath.Join(dir, "form.jsonl"), filepath.Join(dir, "page.jsonl")
 	form := NewEnv(t, EnvOptions{Elicit: Accept, Flags: []string{"--audit-log", formLog}})
 	form.OK("delete_sensor_profile", map[string]any{"sensorProfileId": north})
 
-	page := NewEnv(t, EnvOptions{Flags: []string{"--audit-log", pageLog}})
+	user := alice(t)
+	page := NewEnv(t, EnvOptions{Flags: []string{"--audit-log", pageLog}, EnvVars: user.Env})
 	args := map[string]any{"sensorProfileId": general}
 	link := pageLink(t, page.OK("delete_sensor_profile", args))
-	decideOnPage(t, link, "cancel")
+	cancelOnPage(t, link)
 	page.OK("delete_sensor_profile", args)
 	link = pageLink(t, page.OK("delete_sensor_profile", args))
-	decideOnPage(t, link, "confirm")
+	user.confirm(t, link)
 	page.OK("delete_sensor_profile", args)
 
 	for _, c := range []struct {
@@ -161,7 +163,7 @@ func TestAuditNamesWhoConsented(t *testing.T) {
 	}{
 		{formLog, "\x00", []string{"guard:preview shown", "guard:consented:human/form", "call:ok"}},
 		{pageLog, strings.TrimPrefix(link[strings.LastIndex(link, "/"):], "/"), []string{"guard:preview shown", "guard:declined", "call:ok",
-			"guard:preview shown", "guard:consented:human/page", "call:ok"}},
+			"guard:preview shown", "guard:consented:human/passkey:alice", "call:ok"}},
 	} {
 		got := auditEvents(t, c.path, c.id) // a page's id opens it: it is not logged
 		for i := range got {

@@ -18,7 +18,7 @@ import (
 // connection gives way, so /healthz and a new session still get in.
 // Nothing is deleted.
 func TestParkedCallsAreBounded(t *testing.T) {
-	e := NewEnv(t, EnvOptions{HTTP: true, Protocol: "2025-11-25", Flags: []string{"--max-conns", "10"}})
+	e := NewEnv(t, EnvOptions{HTTP: true, Protocol: "2025-11-25", Flags: []string{"--max-conns", "10"}, EnvVars: alice(t).Env})
 	sid := rawInitialize(t, e.Endpoint)
 	calls := consent.MaxWaitingPerSession + 4
 	done := make(chan string, calls)

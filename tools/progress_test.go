@@ -17,11 +17,17 @@ import (
 // to notes, over a sandbox whose clock the test moves.
 func progressEnv(t *testing.T, protocol string, flags ...string) (*Env, *clock, chan *mcp.ProgressNotificationParams) {
 	t.Helper()
+	return progressEnvWith(t, protocol, nil, flags...)
+}
+
+// progressEnvWith is progressEnv with extra environment (a person's passkey).
+func progressEnvWith(t *testing.T, protocol string, env []string, flags ...string) (*Env, *clock, chan *mcp.ProgressNotificationParams) {
+	t.Helper()
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a", Now: clk.Now})
 	sb.SetReportTiming(10*time.Second, 20*time.Second)
 	notes := make(chan *mcp.ProgressNotificationParams, 1000)
-	e := NewEnv(t, EnvOptions{Sandbox: sb, Protocol: protocol, Flags: flags, Client: func(o *mcp.ClientOptions) {
+	e := NewEnv(t, EnvOptions{Sandbox: sb, Protocol: protocol, Flags: flags, EnvVars: env, Client: func(o *mcp.ClientOptions) {
 		o.ProgressNotificationHandler = func(_ context.Context, r *mcp.ProgressNotificationClientRequest) { notes <- r.Params }
 	}})
 	return e, clk, notes

@@ -2,6 +2,8 @@ package tools_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,9 +21,10 @@ import (
 )
 
 // Three replicas behind a round-robin balancer share one state on a real
-// redis-server: they throttle as one, log in once, use each confirmation
-// once, refuse destructive calls while Redis is down (reads go on), and
-// recover by themselves when it returns.
+// redis-server: they throttle as one, log in once, know the passkey
+// enrolled once in the store, use each confirmation once, refuse
+// destructive calls while Redis is down (reads go on), and recover by
+// themselves when it returns.
 func TestRedisReplicas(t *testing.T) {
 	rdb := realparts.StartRedis(t)
 	sb := sandbox.New(sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
@@ -34,6 +37,8 @@ func TestRedisReplicas(t *testing.T) {
 		t.Fatalf("the start-up log does not say which store is used: %s", logs)
 	}
 	direct := rs.Dial(t, EnvOptions{Sandbox: sb, Protocol: "2025-11-25"}) // one session per replica, no elicitation
+	// alice's passkey, enrolled once, sealed in the shared store
+	user := enrol(t, "alice", []string{"QUALYS_MCP_STATE_KEY=e2e-shared-key"}, "--state", rdb.URL())
 
 	t.Run("throttle shared under a read load", func(t *testing.T) {
 		lb := Dial(t, rs.LB, EnvOptions{Sandbox: sb, Protocol: "2025-11-25"})
@@ -114,7 +119,7 @@ func TestRedisReplicas(t *testing.T) {
 			o.ElicitationHandler = func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 				// the user confirms on another replica's copy of the page
 				other := otherReplica(t, rs, req.Params.URL)
-				decideOnPage(t, other, "confirm")
+				user.confirm(t, other)
 				pages = append(pages, req.Params.URL, other)
 				return &mcp.ElicitResult{Action: "accept"}, nil
 			}
@@ -139,6 +144,37 @@ func TestRedisReplicas(t *testing.T) {
 			InputResponses: mcp.InputResponseMap{"confirm": &mcp.ElicitResult{Action: "accept"}}}, "already used")
 		if sb.Count("DELETE", "") != deletes+1 {
 			t.Fatal("a replayed page approval deleted again")
+		}
+	})
+
+	t.Run("a page confirmed on replica A runs once on replica B", func(t *testing.T) {
+		// two more replicas of the same store, under the default flags
+		audit := filepath.Join(t.TempDir(), "audit.jsonl") // both append to it
+		paged := startReplicas(t, 2, gw.URL, []string{"--stateless", "--state", rdb.URL(), "--audit-log", audit}, []string{"QUALYS_MCP_STATE_KEY=e2e-shared-key"})
+		direct := paged.Dial(t, EnvOptions{Sandbox: sb, Protocol: "2025-11-25"})
+		args := map[string]any{"sensorProfileId": sandbox.SampleProfileID}
+		deletes := sb.Count("DELETE", "")
+		link := pageLink(t, direct[0].OK("delete_sensor_profile", args))
+		if !strings.HasPrefix(link, strings.Replace(strings.TrimSuffix(paged.Endpoints[0], "/mcp"), "127.0.0.1", "localhost", 1)+"/confirm/") {
+			t.Fatalf("replica A's link is not on its own listener: %s", link)
+		}
+		user.confirm(t, link)
+		if sb.Count("DELETE", "") != deletes {
+			t.Fatal("the page itself deleted")
+		}
+		if res := direct[1].OK("delete_sensor_profile", args); res["deleted"] != true || sb.Count("DELETE", "/sensorProfile/"+sandbox.SampleProfileID) != 1 {
+			t.Fatalf("replica B: %v", res)
+		}
+		for _, e := range direct {
+			if res := e.Call("delete_sensor_profile", args); !res.IsError && mustObject(Text(res))["deleted"] == true {
+				t.Fatalf("deleted again: %s", Text(res))
+			}
+		}
+		if n := sb.Count("DELETE", "") - deletes; n != 1 {
+			t.Fatalf("%d deletes, want 1", n)
+		}
+		if lines, _ := os.ReadFile(audit); strings.Count(string(lines), `"detail":"human/passkey:alice"`) != 1 {
+			t.Fatalf("the confirmation was taken more than once (or never): %s", lines)
 		}
 	})
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -144,11 +145,11 @@ func refusedOnEveryReplica(t testing.TB, replicas []*Env, params *mcp.CallToolPa
 // otherReplica is link (a confirmation page) on the next replica.
 func otherReplica(t testing.TB, rs *replicaSet, link string) string {
 	t.Helper()
+	l, _ := url.Parse(link)
 	for i, ep := range rs.Endpoints {
-		base := strings.TrimSuffix(ep, "/mcp")
-		if strings.HasPrefix(link, base+"/") {
-			next := strings.TrimSuffix(rs.Endpoints[(i+1)%len(rs.Endpoints)], "/mcp")
-			return next + strings.TrimPrefix(link, base)
+		if u, _ := url.Parse(ep); u.Port() == l.Port() {
+			next, _ := url.Parse(rs.Endpoints[(i+1)%len(rs.Endpoints)])
+			return l.Scheme + "://" + l.Hostname() + ":" + next.Port() + l.Path
 		}
 	}
 	t.Fatalf("%s is on no replica", link)

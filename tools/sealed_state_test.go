@@ -22,6 +22,7 @@ import (
 func TestApprovalRecordsSealed(t *testing.T) {
 	rdb := realparts.StartRedis(t)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	enrol(t, "alice", []string{"QUALYS_MCP_STATE_KEY=sealed-test-key"}, "--state", rdb.URL()) // so that a page is offered
 	e := NewEnv(t, EnvOptions{Flags: []string{"--state", rdb.URL(), "--audit-log", audit},
 		EnvVars: []string{"QUALYS_MCP_STATE_KEY=sealed-test-key"}})
 	r := redis.NewClient(&redis.Options{Addr: strings.TrimSuffix(strings.TrimPrefix(rdb.URL(), "redis://"), "/0")})

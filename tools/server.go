@@ -25,6 +25,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
@@ -41,6 +42,8 @@ type Options struct {
 	Tools        []string         // if set, only these tools
 	NoConfirm    bool             // the guard is off (unattended automation)
 	Fallback     consent.Fallback // for clients without form elicitation; "" means url
+	ConfirmWith  string           // who may confirm: consent.WithForm ("" too) or consent.WithPasskey
+	Passkeys     *passkey.Service // the passkeys that confirm on the page; nil: none until enrolled in State
 	ConfirmTTL   time.Duration    // how long a confirmation lives; 0 means TokenTTL
 	StateKeys    [][]byte         // seal confirmation state; nil: random per process
 	ResultBudget int              // bytes of one tool result; 0 means DefaultResultBudget
@@ -69,7 +72,7 @@ const Instructions = `Qualys Container Security: sensor profiles, sensors, regis
 - Lists with pageNumber (from 1) and pageSize (1-1000, default 50) reach the first 10,000 records and answer nextPage. A list that answers a cursor continues with that cursor alone; the _with_details lists take limit (1-250, default 50).
 - fields asks for more fields than the compact default, or * for all.
 - Times of day are HH:MM in UTC. update_ tools change only the fields given.
-- Destructive tools (delete, detach, cancel) ask the user to confirm; nothing changes until they do. If one answers confirmationRequired with a confirmUrl, show the user the preview and that link: they confirm or cancel on the page, and then you call the tool again with exactly the same arguments (it runs once). You cannot confirm for them. Only a server run with --confirm-fallback token answers a confirmation_token instead: show the preview and, only if they agree, call again with the same arguments plus confirmation_token.`
+- Destructive tools (delete, detach, cancel) ask the user to confirm; nothing changes until they do. If one answers confirmationRequired with a confirmUrl, show the user the preview and that link: they confirm with their passkey or cancel on the page, and then you call the tool again with exactly the same arguments (it runs once). You cannot confirm for them. Only a server run with --confirm-fallback token answers a confirmation_token instead: show the preview and, only if they agree, call again with the same arguments plus confirmation_token.`
 
 // factory turns declarations into MCP tools and runs their calls.
 type factory struct {
@@ -107,7 +110,7 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := consent.New(consent.Options{Off: o.NoConfirm, Fallback: o.Fallback, TTL: o.ConfirmTTL, Keys: o.StateKeys,
+	g, err := consent.New(consent.Options{Off: o.NoConfirm, Fallback: o.Fallback, With: o.ConfirmWith, Passkeys: o.Passkeys, TTL: o.ConfirmTTL, Keys: o.StateKeys,
 		Store: o.State, AuditPath: o.AuditPath, Log: o.Logger, Secrets: o.Secrets, Decided: o.Telemetry.GuardAudit})
 	if err != nil {
 		return nil, err

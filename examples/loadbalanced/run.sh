@@ -64,6 +64,8 @@ endpoint="http://127.0.0.1:$LB_PORT/mcp"
 echo "MCP endpoint (round-robin over $backends): $endpoint"
 
 if [ "${1:-}" != "--check" ]; then
+	echo "Confirmation pages take a passkey enrolled in the shared store: with the same QUALYS_MCP_STATE_KEY"
+	echo "(set it before running this script), run: $dir/qualys-cs-mcp passkey add --name NAME --state $QUALYS_MCP_STATE_URL"
 	echo "Ctrl-C stops everything. Logs: $dir"
 	wait
 	exit 0
@@ -80,23 +82,39 @@ for _ in 1 2 3; do
 done
 echo "three reads, one per replica: $(curl -fsS "http://127.0.0.1:$GATEWAY_PORT/stats")"
 
-# A destructive call: the replica that takes it answers a confirmation page;
-# the user confirms there; the model's next call, on the next replica, runs it once.
+# A destructive call. Without elicitation, the replica that takes it would answer a
+# confirmation page where only a person's passkey confirms; none is enrolled here, so it
+# answers the preview and how to enrol one, and changes nothing.
 profile=8aee8879-d536-4efd-b23d-41dcb77a4a32
 args="{\"sensorProfileId\":\"$profile\"}"
-link=$(call delete_sensor_profile "$args" | grep -o 'http://[^"\\]*/confirm/[A-Za-z0-9_-]*' | head -n 1)
-[ -n "$link" ] || { echo "no confirmation page link" >&2; exit 1; }
-csrf=$(curl -fsS "$link" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"$//')
-origin=$(echo "$link" | grep -o '^http://[^/]*')
-curl -fsS -o /dev/null "$link" -H "Origin: $origin" --data-urlencode "csrf=$csrf" -d decision=confirm
-echo "the user confirmed on the page $link"
 case "$(call delete_sensor_profile "$args")" in
-*'"deleted":true'*) echo "the model's next call, on the next replica, ran it" ;;
+*'qualys-cs-mcp passkey add --name NAME'*) echo "a client without elicitation: no passkey is enrolled, nothing changed" ;;
+*) echo "a destructive call without elicitation did not ask for a passkey" >&2; exit 1 ;;
+esac
+# A client with form elicitation (the 2026-07-28 protocol: one request, then the same
+# with the user's answer) asks its user; the answer, sent to the next replica, runs it once.
+form() { # TOOL JSON-ARGUMENTS [EXTRA-PARAMS]
+	curl -fsS "$endpoint" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+		-H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H "Mcp-Name: $1" \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",
+\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{\"form\":{}}}},\"name\":\"$1\",\"arguments\":$2${3:+,$3}}}"
+}
+state=$(form delete_sensor_profile "$args" | grep -o '"requestState":"[^"]*"')
+[ -n "$state" ] || { echo "the form client was not asked to confirm" >&2; exit 1; }
+answer="$state,\"inputResponses\":{\"confirm\":{\"action\":\"accept\",\"content\":{\"confirm\":true}}}"
+echo "the user confirmed in the client's form"
+case "$(form delete_sensor_profile "$args" "$answer")" in
+*'"deleted":true'*) echo "the client's answer, on the next replica, ran it" ;;
 *) echo "the confirmed deletion did not run" >&2; exit 1 ;;
 esac
-for _ in 1 2 3; do call delete_sensor_profile "$args" >/dev/null; done
+for _ in 1 2 3; do
+	case "$(form delete_sensor_profile "$args" "$answer")" in
+	*'already used'*) ;;
+	*) echo "the same answer was taken again" >&2; exit 1 ;;
+	esac
+done
 stats=$(curl -fsS "http://127.0.0.1:$GATEWAY_PORT/stats")
 echo "gateway: $stats"
 case "$stats" in auth=1\ *) echo "one login for the three replicas" ;; *) echo "more than one login" >&2; exit 1 ;; esac
-case "$stats" in *" delete=1") echo "the same call, repeated on each replica: deleted once" ;; *) echo "not deleted exactly once" >&2; exit 1 ;; esac
+case "$stats" in *" delete=1") echo "the same answer, repeated on each replica: deleted once" ;; *) echo "not deleted exactly once" >&2; exit 1 ;; esac
 echo "load-balanced example: OK"

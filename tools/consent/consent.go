@@ -1,7 +1,8 @@
 // Package consent is the confirmation guard every destructive call passes:
 // a person confirms, in the client's form (elicitation) or on the
-// confirmation page, before the call runs, once, on exactly the target the
-// preview showed. It keeps the approvals and the audit log.
+// confirmation page with a passkey (package passkey), before the call
+// runs, once, on exactly the target the preview showed. It keeps the
+// approvals and the audit log.
 package consent
 
 import (
@@ -18,18 +19,24 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 // Options configure the guard.
 type Options struct {
-	Off       bool          // --no-confirm: nothing is asked
-	Fallback  Fallback      // for clients without form elicitation; "" means url
-	TTL       time.Duration // how long a confirmation lives; 0 means TokenTTL
-	Keys      [][]byte      // seal confirmation state (state.KeysFromEnv); nil: random per process
-	Store     state.Store   // approvals and spent nonces; nil: in memory
-	AuditPath string        // JSON lines per write, destructive call and guard decision
+	Off      bool     // --no-confirm: nothing is asked
+	Fallback Fallback // for clients without form elicitation; "" means url
+	// With: who may confirm. "" or WithForm: the client's form where it
+	// has one, else a passkey on the page; WithPasskey: a passkey on the
+	// page for every client, elicitation included.
+	With      string
+	Passkeys  *passkey.Service // the passkeys that confirm on the page; nil: kept in Store
+	TTL       time.Duration    // how long a confirmation lives; 0 means TokenTTL
+	Keys      [][]byte         // seal confirmation state (state.KeysFromEnv); nil: random per process
+	Store     state.Store      // approvals and spent nonces; nil: in memory
+	AuditPath string           // JSON lines per write, destructive call and guard decision
 	Log       *slog.Logger
 	Secrets   *secret.Registry
 	// Decided, if set, hears each guard decision the audit log records
@@ -44,9 +51,16 @@ type Guard struct {
 	audit    auditFunc
 	secrets  *secret.Registry
 	fallback Fallback
+	passkey  bool // --confirm-with passkey: no form confirms
 	off      bool
 	ttl      time.Duration
 }
+
+// Who may confirm (Options.With, --confirm-with).
+const (
+	WithForm    = "form"
+	WithPasskey = "passkey"
+)
 
 // New builds the guard.
 func New(o Options) (*Guard, error) {
@@ -55,6 +69,12 @@ func New(o Options) (*Guard, error) {
 	}
 	if o.Fallback != FallbackURL && o.Fallback != FallbackToken && o.Fallback != FallbackDeny {
 		return nil, fmt.Errorf("--confirm-fallback must be url, token or deny, not %q", o.Fallback)
+	}
+	switch {
+	case o.With != "" && o.With != WithForm && o.With != WithPasskey:
+		return nil, fmt.Errorf("--confirm-with must be form or passkey, not %q", o.With)
+	case o.With == WithPasskey && o.Fallback == FallbackToken && !o.Off:
+		return nil, errors.New("--confirm-with passkey and --confirm-fallback token contradict each other: a token lets the model confirm by itself")
 	}
 	if o.TTL == 0 {
 		o.TTL = TokenTTL
@@ -85,10 +105,18 @@ func New(o Options) (*Guard, error) {
 			write(t, c, event, outcome, detail)
 		}
 	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Passkeys == nil {
+		if o.Passkeys, err = passkey.New(passkey.Options{State: o.Store, Keys: o.Keys, Log: o.Log}); err != nil {
+			return nil, err
+		}
+	}
 	// Approvals are sealed and bound to their key names in the store: one
 	// written or moved by anything without the key is refused.
-	return &Guard{seal: newSealer(keys, o.Store, o.TTL), pages: newPages(state.Sealed(o.Store, keys), o.TTL, o.Log), audit: audit,
-		secrets: o.Secrets, fallback: o.Fallback, off: o.Off, ttl: o.TTL}, nil
+	return &Guard{seal: newSealer(keys, o.Store, o.TTL), pages: newPages(state.Sealed(o.Store, keys), o.Passkeys, o.TTL, o.Log), audit: audit,
+		secrets: o.Secrets, fallback: o.Fallback, passkey: o.With == WithPasskey, off: o.Off, ttl: o.TTL}, nil
 }
 
 // Off reports whether the guard is off (--no-confirm).
@@ -101,9 +129,9 @@ func (g *Guard) Audit(t *tool.Tool, c *tool.Ctx, event, outcome, detail string) 
 
 // Who consented, in the audit log: never the same word for different things.
 const (
-	byForm  = "human/form"  // the user checked the box of the client's form
-	byPage  = "human/page"  // the user pressed Confirm on the confirmation page
-	byToken = "model/token" // the caller sent the token back (--confirm-fallback token)
+	byForm    = "human/form"     // the user checked the box of the client's form
+	byPasskey = "human/passkey:" // + its name: a person confirmed on the page with this passkey, verified
+	byToken   = "model/token"    // the caller sent the token back (--confirm-fallback token)
 )
 
 // Confirm runs a guarded call once a person has confirmed it. Until then
@@ -168,7 +196,7 @@ func (k *call) answered() (any, *mcp.CallToolResult, error) {
 		}
 		if st.Page != "" {
 			if a, _ := k.g.pages.get(k.ctx, st.Page); a != nil {
-				k.g.pages.decide(k.ctx, a, pageCancelled, "The user declined to open this page")
+				k.g.pages.decide(k.ctx, a, pageCancelled, "The user declined to open this page", "")
 			}
 		}
 		k.audit("guard", "declined", action)
@@ -176,6 +204,9 @@ func (k *call) answered() (any, *mcp.CallToolResult, error) {
 	}
 	if st.Page != "" {
 		return k.pageAnswered(st.Page)
+	}
+	if k.g.passkey { // a form asked for before --confirm-with passkey
+		return k.refuse(errors.New("refused: this server takes a passkey on the confirmation page for every confirmation (--confirm-with passkey), not a form; nothing was changed. Call again for the page"))
 	}
 	content, _ := answer.Content.(map[string]any)
 	if ok, _ := content[confirmKey].(bool); !ok {
@@ -227,7 +258,7 @@ func (k *call) withToken(token string) (any, *mcp.CallToolResult, error) {
 // a form, a URL-mode elicitation, a page link, a token, or a refusal. An
 // earlier call's page, for the same arguments, is answered first.
 func (k *call) ask() (any, *mcp.CallToolResult, error) {
-	mode := elicitMode(k.ctx)
+	mode := elicitMode(k.ctx, k.g.passkey)
 	if mode != "form" && k.g.fallback == FallbackURL {
 		a, err := k.g.pages.forArgs(k.ctx, k.args)
 		if err != nil {
@@ -254,6 +285,9 @@ func (k *call) ask() (any, *mcp.CallToolResult, error) {
 	case k.g.fallback == FallbackToken:
 		return k.issueToken(p, fp), nil, nil
 	}
+	if out, err := k.passkeyMissing(p); out != nil || err != nil {
+		return out, nil, err
+	}
 	a, err := k.g.pages.create(k.ctx, k.t, k.c, p, fp, true)
 	if err != nil {
 		return nil, nil, err
@@ -279,8 +313,31 @@ func (k *call) askForm(p *tool.Preview, fp string) (any, *mcp.CallToolResult, er
 	}).ToolResult(), nil
 }
 
+// passkeyMissing answers the preview and the one thing the user must do
+// first when no passkey can confirm on the page (none is enrolled, or
+// this server offers no relying party); nil when one can.
+func (k *call) passkeyMissing(p *tool.Preview) (map[string]any, error) {
+	why, err := k.g.pages.noPasskey(k.ctx, k.t.Name)
+	if err != nil || why == "" {
+		if err != nil {
+			k.audit("guard", "refused", err.Error())
+		}
+		return nil, err
+	}
+	k.audit("guard", "preview shown", "no passkey can confirm")
+	return map[string]any{
+		"confirmationRequired": true,
+		"preview":              p.Summary,
+		"details":              p.Details,
+		"instructions":         "Nothing was changed, and nothing you can call completes this. " + why,
+	}, nil
+}
+
 // askURL asks the client to send the user to the confirmation page.
 func (k *call) askURL(p *tool.Preview, fp string) (any, *mcp.CallToolResult, error) {
+	if out, err := k.passkeyMissing(p); out != nil || err != nil {
+		return out, nil, err
+	}
 	a, err := k.g.pages.create(k.ctx, k.t, k.c, p, fp, false)
 	if err != nil {
 		return nil, nil, err
@@ -327,8 +384,8 @@ func (k *call) pageAnswer(a *approval) (any, *mcp.CallToolResult, error) {
 			"preview":              a.Summary,
 			"details":              a.Details,
 			"confirmUrl":           a.URL,
-			"instructions": fmt.Sprintf("Nothing was changed. Only the user can confirm this, on the confirmation page: show them the preview and the link confirmUrl and ask them to open it. "+
-				"After they press Confirm there, call %s again with exactly the same arguments: it then runs once. If they cancel, or the page expires (%s), nothing happens.", k.t.Name, k.g.ttl),
+			"instructions": fmt.Sprintf("Nothing was changed. Only the user can confirm this, with their passkey on the confirmation page: show them the preview and the link confirmUrl and ask them to open it. "+
+				"After they confirm there, call %s again with exactly the same arguments: it then runs once. If they cancel, or the page expires (%s), nothing happens.", k.t.Name, k.g.ttl),
 			"expiresAt": time.Unix(a.Exp, 0).UTC().Format(time.RFC3339),
 		}, nil, nil
 	}
@@ -356,10 +413,15 @@ func (k *call) settle(a *approval) (any, *mcp.CallToolResult, error) {
 		k.audit("guard", "declined", "cancelled on the page")
 		return cancelled(why + "; nothing was changed."), nil, nil
 	case a.Status == pageConfirmed:
+		name, ok := strings.CutPrefix(a.By, "passkey:")
+		if !ok || name == "" { // every confirmation on the page is a passkey's
+			pages.forget(k.ctx, a)
+			return k.refuse(errors.New("refused: this confirmation names no passkey that gave it; nothing was changed. Call again for a new preview"))
+		}
 		if err := pages.spend(k.ctx, a); err != nil {
 			return k.refuse(err)
 		}
-		k.audit("guard", "consented", byPage)
+		k.audit("guard", "consented", byPasskey+name)
 		return k.execute(a.FP)
 	}
 	pages.forget(k.ctx, a)

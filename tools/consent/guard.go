@@ -116,9 +116,10 @@ func fingerprint(target any) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// elicitMode is how the client can ask the user: "form", "url" (URL mode
-// only), or "" (it cannot).
-func elicitMode(ctx context.Context) string {
+// elicitMode is how the client can ask the user: "form", "url" (URL
+// mode), or "" (it cannot). With passkeyOnly no form may confirm: a
+// client with URL mode is asked in it, any other has none.
+func elicitMode(ctx context.Context, passkeyOnly bool) string {
 	var caps *mcp.ElicitationCapability
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
 		if info.ClientCapabilities != nil {
@@ -137,6 +138,10 @@ func elicitMode(ctx context.Context) string {
 	}
 	switch {
 	case caps == nil:
+		return ""
+	case passkeyOnly && caps.URL != nil:
+		return "url"
+	case passkeyOnly:
 		return ""
 	case caps.Form != nil || caps.URL == nil: // an empty declaration means form
 		return "form"

@@ -1,21 +1,27 @@
 package consent
 
-// The confirmation page: where a human confirms a destructive call for a
+// The confirmation page: where a person confirms a destructive call for a
 // client that cannot ask them in a form (the default --confirm-fallback
-// url, and URL-mode elicitation). The approval lives in the shared state
-// store (tools.Options.State): the page records the human's decision, the
+// url, URL-mode elicitation, and every client under --confirm-with
+// passkey). The approval lives sealed in the state store
+// (tools.Options.State): the page records the person's decision, the
 // guard spends it once, for exactly the arguments and target previewed.
 //
-// Served on the --http listener under /confirm/, or in stdio mode on a
-// loopback listener started on first need and closed when idle. A GET
-// only shows; the form's POST decides, and needs the one-time id in the
-// path, the CSRF token of the form, a loopback Host on a loopback listener
-// and an Origin of this page (or an allowed one).
+// Confirming takes a passkey assertion with user verification (package
+// passkey), its challenge bound to this one approval: the page's button
+// runs the passkey script, whose two JSON steps are
+// /confirm/ID/passkey/begin and /finish. A form POST only cancels.
+//
+// Served on the --http listener under /confirm/ (links on
+// http://localhost:PORT on loopback, or --public-url), or in stdio mode on
+// a loopback listener (http://localhost:PORT) started on first need and
+// closed when idle. A GET only shows; a step or the Cancel form needs the
+// one-time id in the path, the page's CSRF token, the relying party's
+// Host on a loopback listener and an Origin of this page.
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -26,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +43,7 @@ import (
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
@@ -75,6 +83,7 @@ type approval struct {
 	Why     string          `json:"why,omitempty"`     // why it was cancelled, when not on the page
 	ByArgs  bool            `json:"byArgs,omitempty"`  // a later call with the same arguments finds it
 	Session string          `json:"session,omitempty"` // the MCP session that asked, when there is one (callSession)
+	By      string          `json:"by,omitempty"`      // who confirmed: "passkey:NAME"
 }
 
 func (a *approval) expired(now time.Time) bool {
@@ -87,21 +96,50 @@ type pages struct {
 	ttl     time.Duration
 	now     func() time.Time
 	log     *slog.Logger
-	allowed []string // browser origins allowed besides loopback and the page's own
-	public  string   // --public-url: the base of every link, when set
-	origin  string   // the public URL's origin, taken as the page's own
-	noSess  bool     // --stateless: calls carry no session to bind an approval to
-	waiting waiting  // the calls waiting for a decision
+	keys    *passkey.Service // the passkeys that confirm
+	allowed []string         // browser origins allowed besides loopback and the page's own
+	public  string           // --public-url: the base of every link, when set
+	origin  string           // the public URL's origin, taken as the page's own
+	noSess  bool             // --stateless: calls carry no session to bind an approval to
+	waiting waiting          // the calls waiting for a decision
+	rpID    string           // the relying party of the passkeys that confirm here
+	noRP    string           // why no passkey can confirm here (then no page is offered)
+	fixed   *site            // --http: where the pages are; nil: the stdio mode's listener
 
 	mu        sync.Mutex
 	srv       *http.Server // the stdio mode's loopback listener, while it runs
-	base      string
+	local     *site        // and its site
 	idle      *time.Timer
 	idleAfter time.Duration // with no new approval for this long, the listener closes
 }
 
-func newPages(store state.Store, ttl time.Duration, log *slog.Logger) *pages {
-	return &pages{store: store, ttl: ttl, now: time.Now, log: log, idleAfter: ttl + approvalGrace}
+// site is where the pages are served: the relying party whose passkeys
+// confirm there, the base of their links, whether the listener is a
+// loopback one (its Host is then the relying party's), and the passkey
+// steps. A site without an assert handler offers no page.
+type site struct {
+	rp       passkey.RP
+	base     string
+	loopback bool
+	assert   http.Handler
+}
+
+func newPages(store state.Store, keys *passkey.Service, ttl time.Duration, log *slog.Logger) *pages {
+	return &pages{store: store, keys: keys, ttl: ttl, now: time.Now, log: log, idleAfter: ttl + approvalGrace, rpID: "localhost"}
+}
+
+// newSite is the site of rp, its links at base.
+func (p *pages) newSite(rp passkey.RP, base string, loopback bool) *site {
+	return &site{rp: rp, base: base, loopback: loopback, assert: p.keys.AssertHandler(rp, approvals{p}, passkey.HandlerOptions{Loopback: loopback})}
+}
+
+// serveOn serves s's pages on mux: the pages, their passkey steps and the
+// passkey script.
+func (p *pages) serveOn(mux *http.ServeMux, s *site) {
+	mux.Handle(ConfirmPath, p.handler(s))
+	if s.loopback { // --public-url: passkey.Mount serves it
+		mux.HandleFunc(passkey.Path+"passkey.js", passkey.ServeScript)
+	}
 }
 
 func randomID() string {
@@ -110,36 +148,50 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-type pageBaseKey struct{}
-
-// PageContext is an --http request's context func: links point at the
-// host the client reached.
-func PageContext(ctx context.Context, r *http.Request) context.Context {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return context.WithValue(ctx, pageBaseKey{}, scheme+"://"+r.Host)
-}
-
 // PageOptions say how the pages are reached over --http.
 type PageOptions struct {
+	Addr           string   // the listener's address (host:port, as bound)
 	AllowedOrigins []string // browser origins allowed besides loopback and the page's own
 	PublicURL      string   // the base of every link, when set (checked by CheckPublicURL)
 	Stateless      bool     // calls carry no session to bind an approval to
 }
 
-// Mount serves the confirmation pages on an --http listener's mux.
+// Mount serves the confirmation pages on an --http listener's mux: with
+// --public-url its host is the passkeys' relying party, and the listener
+// serves the enrolment links too (`qualys-cs-mcp passkey add --state …
+// --public-url …`); on loopback the pages are on http://localhost:PORT;
+// elsewhere no passkey can confirm, and no page is offered.
 func (g *Guard) Mount(mux *http.ServeMux, o PageOptions) { g.pages.mount(mux, o) }
 
 // mount serves the pages on an --http listener.
 func (p *pages) mount(mux *http.ServeMux, o PageOptions) {
 	p.allowed, p.noSess = o.AllowedOrigins, o.Stateless
-	if o.PublicURL != "" {
-		u, _ := url.Parse(o.PublicURL) // checked by ServeHTTP
+	host, port, _ := net.SplitHostPort(o.Addr)
+	n, _ := strconv.Atoi(port)
+	s := &site{}
+	switch {
+	case o.PublicURL != "":
+		u, _ := url.Parse(o.PublicURL) // checked by CheckPublicURL
 		p.public, p.origin = strings.TrimRight(o.PublicURL, "/"), u.Scheme+"://"+u.Host
+		rp, err := passkey.PublicRP(o.PublicURL)
+		if err != nil {
+			p.noRP = "Only a person can confirm this, with a passkey on the confirmation page, and this server cannot offer one: " + err.Error() +
+				". Its operator must set --public-url to the https:// address (a domain name) users reach it by, and enrol passkeys (`qualys-cs-mcp passkey add --name NAME --state … --public-url …`)."
+			p.log.Warn("no passkey can confirm on this server's pages, so destructive calls of clients without form elicitation cannot be confirmed", "error", err.Error())
+			break
+		}
+		s, p.rpID = p.newSite(rp, p.public, false), rp.ID
+		p.keys.Mount(mux, rp) // the script, and the operators' enrolment links
+	case client.IsLoopback(host) && n > 0:
+		rp := passkey.LocalRP(n)
+		s = p.newSite(rp, rp.Origin, true)
+	default:
+		p.noRP = "Only a person can confirm this, with a passkey on the confirmation page, and this server cannot offer one: it serves HTTP off loopback without --public-url. " +
+			"Its operator must set --public-url to the https:// address users reach it by, and enrol passkeys (`qualys-cs-mcp passkey add --name NAME --state … --public-url …`)."
+		p.log.Warn("--http off loopback without --public-url: no passkey can confirm on a confirmation page, so destructive calls of clients without form elicitation cannot be confirmed; set --public-url")
 	}
-	mux.Handle(ConfirmPath, p)
+	p.fixed = s
+	p.serveOn(mux, s)
 	if o.Stateless && !p.store.Shared() {
 		p.log.Warn("--stateless: page confirmations (--confirm-fallback url and URL-mode elicitation) are kept by this replica only; " +
 			"behind a load balancer they need a shared state store (--state). Form elicitation works across replicas sharing QUALYS_MCP_STATE_KEY")
@@ -177,31 +229,29 @@ func (p *pages) callSession(ctx context.Context) string {
 	return ""
 }
 
-// linkBase is where the page of a new approval is: --public-url, the
-// --http host the call came through, or the loopback listener (started
-// now if needed).
-func (p *pages) linkBase(ctx context.Context) (string, error) {
-	if p.public != "" {
-		return p.public, nil
-	}
-	if b, ok := ctx.Value(pageBaseKey{}).(string); ok {
-		return b, nil
+// linkBase is where the page of a new approval is: the --http listener's
+// site, or the stdio mode's loopback listener on http://localhost:PORT
+// (started now if needed).
+func (p *pages) linkBase(context.Context) (string, error) {
+	if p.fixed != nil {
+		return p.fixed.base, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	idle := p.idleAfter
 	if p.srv != nil {
 		p.idle.Reset(idle)
-		return p.base, nil
+		return p.local.base, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lns, rp, err := passkey.ListenLocal()
 	if err != nil {
 		return "", fmt.Errorf("refused: the confirmation page could not be served, so nothing was changed: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(ConfirmPath, p)
+	p.local = p.newSite(rp, rp.Origin, true)
+	p.serveOn(mux, p.local)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	p.srv, p.base = srv, "http://"+ln.Addr().String()
+	p.srv = srv
 	p.idle = time.AfterFunc(idle, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -211,9 +261,32 @@ func (p *pages) linkBase(ctx context.Context) (string, error) {
 			p.log.Info("confirmation page listener closed (idle)")
 		}
 	})
-	go srv.Serve(ln)
-	p.log.Info("confirmation pages served on loopback", "addr", p.base+ConfirmPath)
-	return p.base, nil
+	for _, ln := range lns {
+		go srv.Serve(ln)
+	}
+	p.log.Info("confirmation pages served on loopback", "addr", rp.Origin+ConfirmPath)
+	return rp.Origin, nil
+}
+
+// noPasskey says why no passkey can confirm a page approval now, for the
+// user ("" when one can): this server offers no relying party, or none is
+// enrolled for it.
+func (p *pages) noPasskey(ctx context.Context, toolName string) (string, error) {
+	if p.noRP != "" {
+		return p.noRP, nil
+	}
+	names, err := p.keys.Names(ctx, passkey.RP{ID: p.rpID})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("refused: the passkeys that confirm could not be read, so nothing was changed: %w", err)
+	case len(names) > 0:
+		return "", nil
+	case p.public != "":
+		return fmt.Sprintf("Only a person can confirm this, with a passkey on the confirmation page, and no passkey is enrolled for %s yet. "+
+			"Ask the user to have this server's operator enrol one for them (`qualys-cs-mcp passkey add --name NAME --state … --public-url %s` prints a one-time link); then call %s again with the same arguments.", p.rpID, p.public, toolName), nil
+	}
+	return fmt.Sprintf("Only the user can confirm this, with a passkey on the confirmation page, and no passkey is enrolled for this server yet. "+
+		"Ask the user to enrol one: run `qualys-cs-mcp passkey add --name NAME` in a terminal and open the link it prints. Then call %s again with the same arguments.", toolName), nil
 }
 
 func (p *pages) key(id string) string { return "approval:" + id }
@@ -289,15 +362,15 @@ func (p *pages) forget(ctx context.Context, a *approval) {
 	p.store.Delete(ctx, forKey(a.Args, a.Session))
 }
 
-// decide records a decision once: the page's POST, or the guard's cancel
-// when the user declined to open the page. It reports false when the
-// approval was decided already.
-func (p *pages) decide(ctx context.Context, a *approval, status, why string) (bool, error) {
+// decide records a decision once: a passkey's confirmation (by names
+// it), the page's Cancel, or the guard's cancel when the user declined to
+// open the page. It reports false when the approval was decided already.
+func (p *pages) decide(ctx context.Context, a *approval, status, why, by string) (bool, error) {
 	first, err := p.store.Claim(ctx, "approval-decided:"+a.ID, p.ttl+approvalGrace)
 	if err != nil || !first {
 		return false, err
 	}
-	a.Status, a.Why = status, why
+	a.Status, a.Why, a.By = status, why, by
 	if status == pageConfirmed { // a confirmation lasts as long as a token: to be used
 		a.Exp = p.now().Add(p.ttl).Unix()
 		if err := p.link(ctx, a); err != nil {
@@ -369,86 +442,98 @@ func undoNote(t *tool.Tool) string {
 	return "This cannot be undone: what is revealed in the conversation cannot be hidden again."
 }
 
-// The page. No script; the only style is this block, allowed by its hash.
+// The page. Its one script is the passkey package's, from this server;
+// its only style is this block, allowed by its hash (passkey.PageCSP).
 const pageStyle = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
 main{max-width:46rem;margin:2rem auto;background:#fff;border:1px solid #d5d9e0;border-radius:8px;padding:1.5rem 2rem}
 h1{font-size:1.4rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}table{border-collapse:collapse}th,td{text-align:left;padding:0 .8rem .2rem 0;vertical-align:top;font-family:ui-monospace,monospace;font-size:.9rem}
 .undo{color:#9b1c1c;font-weight:600}.note{color:#5b6474;font-size:.9rem}.state{font-size:1.1rem;font-weight:600}
-form{display:flex;gap:1rem;margin-top:1.2rem}button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:1px solid #8a93a3;background:#fff;cursor:pointer}
+.actions{display:flex;gap:1rem;margin-top:1.2rem}form{margin:0}button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:1px solid #8a93a3;background:#fff;cursor:pointer}
 button.confirm{background:#b42318;border-color:#b42318;color:#fff}`
 
 var (
-	pageCSP = "default-src 'none'; style-src 'sha256-" + styleHash() + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	pageCSP = passkey.PageCSP(pageStyle)
 	pageTpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Heading}} · qualys-cs-mcp</title><style>` + pageStyle + `</style></head>
+<title>{{.Heading}} · qualys-cs-mcp</title><style>` + pageStyle + `</style>
+{{if .Form}}<script src="../passkey/passkey.js" defer></script>{{end}}</head>
 <body><main>
 <h1>{{.Heading}}</h1>
 {{if .A}}<p>An AI assistant asked the qualys-cs-mcp server to run a tool that changes your Qualys Container Security subscription. It runs only if you confirm here.</p>
 <dl>
-<dt>tool.Tool</dt><dd><code>{{.A.Tool}}</code> ({{.A.Title}})</dd>
+<dt>Tool</dt><dd><code>{{.A.Tool}}</code> ({{.A.Title}})</dd>
 <dt>What will happen</dt><dd id="summary">{{.A.Summary}}</dd>
 <dt>Arguments</dt><dd><table id="args">{{range .A.Shown}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table></dd>
 <dt>Undo</dt><dd class="undo">{{.A.Undo}}</dd>
 <dt>Expires</dt><dd>{{.Expires}}</dd>
 </dl>
 <p class="note">Text in "double quotes" was chosen by the assistant or by Qualys, not by this server; line breaks and control characters in it are shown as \n, \x1b, \u202e.</p>
-{{end}}{{if .Form}}<form method="post"><input type="hidden" name="csrf" value="{{.A.CSRF}}">
-<button class="confirm" id="confirm" type="submit" name="decision" value="confirm">Confirm</button>
-<button id="cancel" type="submit" name="decision" value="cancel">Cancel</button></form>
-{{else}}<p class="state" id="state">{{.State}}</p>{{end}}
+{{end}}{{if .Form}}<div class="actions">
+<button class="confirm" id="passkey" type="button" data-begin="{{.A.ID}}/passkey/begin" data-csrf="{{.A.CSRF}}">Confirm with passkey</button>
+<form method="post"><input type="hidden" name="csrf" value="{{.A.CSRF}}"><button id="cancel" type="submit" name="decision" value="cancel">Cancel</button></form>
+</div>
+<p class="state" id="state" role="status"></p>
+<p class="note">Confirming asks your device to check that it is you (fingerprint, face, PIN or security key) with a passkey enrolled for this server: no assistant can do that for you.</p>
+{{else}}<p class="state" id="{{if .Done}}done{{else}}state{{end}}">{{.State}}</p>{{end}}
 </main></body></html>
 `))
 )
 
-func styleHash() string {
-	sum := sha256.Sum256([]byte(pageStyle))
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
 type pageView struct {
 	Heading, State, Expires string
 	A                       *approval
-	Form                    bool
+	Form                    bool // pending: the passkey button and Cancel
+	Done                    bool // confirmed
 }
 
-// ServeHTTP serves one approval's page and takes its form.
-func (p *pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin") // no-referrer would make the form's Origin "null"
-	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && isLoopbackAddr(local.String()) && !isLoopbackAddr(r.Host) {
-		http.Error(w, "Forbidden: invalid Host header", http.StatusForbidden) // DNS rebinding, as on /mcp
-		return
-	}
-	origin := r.Header.Get("Origin")
-	if origin != "" && !p.originOK(origin, r.Host) {
-		http.Error(w, "Forbidden: origin not allowed", http.StatusForbidden)
-		return
-	}
-	id := strings.TrimPrefix(r.URL.Path, ConfirmPath)
-	if len(id) != 22 || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-		p.render(w, http.StatusNotFound, pageView{Heading: "No such confirmation", State: "This link is not a confirmation of this server."})
-		return
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		p.show(w, r, id)
-	case http.MethodPost:
-		if !p.sameOrigin(origin, r.Host) { // browsers send it with every form POST
-			http.Error(w, "Forbidden: a confirmation is taken only from its own page", http.StatusForbidden)
+// handler serves one site's pages: an approval's page, its Cancel form and
+// its passkey steps.
+func (p *pages) handler(s *site) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		passkey.PageHeaders(h, pageCSP)
+		if s.loopback {
+			if !passkey.CheckHost(w, r, s.rp, true) { // DNS rebinding; 127.0.0.1 is sent to localhost
+				return
+			}
+		} else if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && isLoopbackAddr(local.String()) && !isLoopbackAddr(r.Host) {
+			http.Error(w, "Forbidden: invalid Host header", http.StatusForbidden) // DNS rebinding, as on /mcp
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 4096)
-		p.post(w, r, id)
-	default:
-		h.Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	}
+		origin := r.Header.Get("Origin")
+		if origin != "" && !p.originOK(origin, r.Host) {
+			http.Error(w, "Forbidden: origin not allowed", http.StatusForbidden)
+			return
+		}
+		id, step, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, ConfirmPath), "/")
+		if len(id) != 22 || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			p.render(w, http.StatusNotFound, pageView{Heading: "No such confirmation", State: "This link is not a confirmation of this server."})
+			return
+		}
+		if step != "" {
+			if s.assert == nil || (step != "passkey/begin" && step != "passkey/finish") {
+				http.NotFound(w, r)
+				return
+			}
+			s.assert.ServeHTTP(w, r)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			p.show(w, r, id)
+		case http.MethodPost:
+			if !p.sameOrigin(origin, r.Host) { // browsers send it with every form POST
+				http.Error(w, "Forbidden: a confirmation is taken only from its own page", http.StatusForbidden)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, 4096)
+			p.post(w, r, id)
+		default:
+			h.Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	})
 }
 
 func isLoopbackAddr(hostport string) bool {
@@ -504,7 +589,8 @@ func (p *pages) view(a *approval) pageView {
 	case a.Status == pagePending:
 		v.Heading, v.Form = "Confirm: "+a.Title, true
 	case a.Status == pageConfirmed:
-		v.Heading, v.State = "Confirmed", "Confirmed. Go back to your assistant: the tool runs once, when it calls again with the same arguments (or now, if it is waiting)."
+		v.Heading, v.Done = "Confirmed", true
+		v.State = "Confirmed with the passkey " + strings.TrimPrefix(a.By, "passkey:") + ". Go back to your assistant: the tool runs once, when it calls again with the same arguments (or now, if it is waiting)."
 	case a.Status == pageUsed:
 		v.Heading, v.State = "Done", "This confirmation was used: the tool ran. It cannot be used again."
 	default:
@@ -517,6 +603,8 @@ func (p *pages) view(a *approval) pageView {
 	return v
 }
 
+// post takes the page's form: Cancel. A confirmation is a passkey's
+// (the steps under /passkey/), never a form's.
 func (p *pages) post(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
 	a := p.load(w, r, id)
@@ -528,16 +616,21 @@ func (p *pages) post(w http.ResponseWriter, r *http.Request, id string) {
 		http.Error(w, "Forbidden: this form is not the confirmation page's; nothing was changed", http.StatusForbidden)
 		return
 	}
-	status := map[string]string{"confirm": pageConfirmed, "cancel": pageCancelled}[r.PostFormValue("decision")]
-	if status == "" {
-		http.Error(w, "the decision must be confirm or cancel", http.StatusBadRequest)
+	switch r.PostFormValue("decision") {
+	case "cancel":
+	case "confirm":
+		p.log.Warn("confirmation page: a form POST asked to confirm without a passkey; refused", "tool", a.Tool)
+		http.Error(w, "Forbidden: confirming takes a passkey (press Confirm with passkey on the page; your device checks that it is you); a form confirms nothing. Nothing was changed", http.StatusForbidden)
+		return
+	default:
+		http.Error(w, "the decision must be cancel (confirming takes a passkey)", http.StatusBadRequest)
 		return
 	}
 	if a.expired(p.now()) || a.Status != pagePending {
 		p.render(w, http.StatusConflict, p.view(a))
 		return
 	}
-	first, err := p.decide(ctx, a, status, "")
+	first, err := p.decide(ctx, a, pageCancelled, "", "")
 	if err != nil {
 		p.render(w, http.StatusServiceUnavailable, pageView{Heading: "Confirmation unavailable", State: "The decision could not be recorded; nothing was changed."})
 		return
@@ -549,14 +642,75 @@ func (p *pages) post(w http.ResponseWriter, r *http.Request, id string) {
 		p.render(w, http.StatusConflict, p.view(a))
 		return
 	}
-	p.log.Info("confirmation page decision", "tool", a.Tool, "decision", status)
+	p.log.Info("confirmation page decision", "tool", a.Tool, "decision", pageCancelled)
 	p.render(w, http.StatusOK, p.view(a))
 }
 
 func (p *pages) render(w http.ResponseWriter, code int, v pageView) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	pageTpl.Execute(w, v)
+}
+
+// approvals are the pages' side of a passkey assertion (passkey.Approvals).
+type approvals struct{ p *pages }
+
+func refusal(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{passkey.ErrRefused}, a...)...)
+}
+
+// pending reads the approval a step is for, pending and unexpired.
+func (x approvals) pending(r *http.Request, id string) (*approval, error) {
+	a, err := x.p.get(r.Context(), id)
+	switch {
+	case errors.Is(err, state.ErrTampered):
+		x.p.log.Warn("confirmation page: an approval record was refused", "error", err.Error())
+		return nil, refusal("this confirmation's record was altered or moved; nothing was changed")
+	case err != nil:
+		return nil, err
+	case a == nil:
+		return nil, refusal("this confirmation does not exist or expired; nothing was changed. Ask the assistant to try again")
+	case a.expired(x.p.now()):
+		return nil, refusal("this confirmation expired; nothing was changed. Ask the assistant to try again")
+	case a.Status != pagePending:
+		return nil, refusal("this confirmation was already decided; reload the page")
+	}
+	return a, nil
+}
+
+// Bind checks a step's request: the approval in its path, pending, and
+// the page's CSRF token.
+func (x approvals) Bind(r *http.Request, csrf string) (passkey.Binding, error) {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, ConfirmPath), "/")
+	a, err := x.pending(r, id)
+	if err != nil {
+		return passkey.Binding{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(csrf), []byte(a.CSRF)) != 1 {
+		x.p.log.Warn("confirmation page: a passkey step without the page's token was refused", "tool", a.Tool)
+		return passkey.Binding{}, refusal("this request is not the confirmation page's; nothing was changed")
+	}
+	return passkey.Binding{Approval: a.ID, Tool: a.Tool, Args: a.Args, Target: a.FP}, nil
+}
+
+// Confirmed records the confirmation of a verified assertion, once, and
+// who gave it.
+func (x approvals) Confirmed(r *http.Request, b passkey.Binding, who passkey.Result) (string, error) {
+	a, err := x.pending(r, b.Approval)
+	if err != nil {
+		return "", err
+	}
+	if a.Tool != b.Tool || a.Args != b.Args || a.FP != b.Target {
+		return "", refusal("this passkey assertion was made for another approval")
+	}
+	first, err := x.p.decide(r.Context(), a, pageConfirmed, "", "passkey:"+who.Name)
+	switch {
+	case err != nil:
+		return "", err
+	case !first:
+		return "", refusal("this confirmation was already decided; reload the page")
+	}
+	x.p.log.Info("confirmation page decision", "tool", a.Tool, "decision", pageConfirmed, "passkey", who.Name)
+	return "Confirmed with the passkey " + who.Name + ".", nil
 }
 
 // AllowedOrigin accepts loopback origins and the configured ones.

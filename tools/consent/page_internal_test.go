@@ -10,12 +10,17 @@ import (
 	"time"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
 )
 
 // The stdio mode's loopback listener starts on first need, closes when
 // idle, and starts again (on another port) when needed.
 func TestPageListenerClosesWhenIdle(t *testing.T) {
-	p := newPages(state.NewMemory(), time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	keys, err := passkey.New(passkey.Options{Keys: state.KeysFromEnv("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPages(state.NewMemory(), keys, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	p.idleAfter = 200 * time.Millisecond
 	get := func(base string) error {
 		resp, err := http.Get(base + ConfirmPath + strings.Repeat("A", 22))
@@ -28,7 +33,7 @@ func TestPageListenerClosesWhenIdle(t *testing.T) {
 		return err
 	}
 	base, err := p.linkBase(context.Background())
-	if err != nil || !strings.HasPrefix(base, "http://127.0.0.1:") {
+	if err != nil || !strings.HasPrefix(base, "http://localhost:") {
 		t.Fatal(base, err)
 	}
 	if err := get(base); err != nil {

@@ -146,6 +146,7 @@ func Serve(ctx context.Context, o HTTPOptions, d Deps, ready func(addr string)) 
 		return err
 	}
 	dr := newDrain()
+	o.Addr = ln.Addr().String() // as bound: the confirmation pages' links are on its port
 	srv := d.httpServer(ctx, o, dr)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -173,7 +174,7 @@ func (d Deps) httpServer(ctx context.Context, o HTTPOptions, dr *drain) *http.Se
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/mcp", dr.track(d.mcpHandler(ctx, o)))
-	d.Guard.Mount(mux, consent.PageOptions{AllowedOrigins: o.AllowedOrigins, PublicURL: o.PublicURL, Stateless: o.Stateless}) // under consent.ConfirmPath
+	d.Guard.Mount(mux, consent.PageOptions{Addr: o.Addr, AllowedOrigins: o.AllowedOrigins, PublicURL: o.PublicURL, Stateless: o.Stateless}) // under consent.ConfirmPath (and passkey.Path)
 	conns := newConnLimit(o.MaxConns)
 	return &http.Server{
 		Handler:           withWriteDeadlines(mux, o.WriteTimeout),
@@ -205,7 +206,7 @@ func (d Deps) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 		}
 		opts = append(opts, server.WithStreamableHTTPCORS(server.WithCORSAllowedOrigins(origins...)))
 	}
-	contextFunc := consent.PageContext
+	var contextFunc server.HTTPContextFunc
 	switch {
 	case o.Stateless:
 		opts = append(opts, server.WithStateLess(true))
@@ -219,7 +220,7 @@ func (d Deps) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 		// keeps it for the other replicas until its own expiry.
 		opts = append(opts, server.WithSessionIdleTTL(o.SessionIdle))
 		contextFunc = func(ctx context.Context, r *http.Request) context.Context {
-			return d.Shared.restore(consent.PageContext(ctx, r), r)
+			return d.Shared.restore(ctx, r)
 		}
 	default:
 		g.sessions = newSessions(o.MaxSessions, o.SessionIdle, rate{o.RatePerSecond, 2 * o.RatePerSecond})

@@ -26,6 +26,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/internal/realparts"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent/passkey/passkeytest"
 )
 
 // approvals is the test's confirmation page: approvals by id, each with
@@ -212,10 +213,9 @@ func TestAssertionInBrowser(t *testing.T) {
 			Credential json.RawMessage `json:"credential"`
 		}
 		json.Unmarshal(first, &p)
-		body, _ := json.Marshal(map[string]any{"csrf": "csrf-" + id, "credential": p.Credential})
-		code, msg := postJSON(t, s.approve(id)+"/passkey/finish", s.rp.Origin, body)
-		if code != http.StatusForbidden || !strings.Contains(msg, want) || s.apps.by(id) != "" {
-			t.Fatalf("a replayed assertion to %s: %d %s", id, code, msg)
+		st := passkeytest.Post(t, s.approve(id)+"/passkey/finish", s.rp.Origin, map[string]any{"csrf": "csrf-" + id, "credential": p.Credential})
+		if st.Code != http.StatusForbidden || !strings.Contains(st.Message, want) || s.apps.by(id) != "" {
+			t.Fatalf("a replayed assertion to %s: %d %s", id, st.Code, st.Message)
 		}
 	}
 
@@ -287,18 +287,4 @@ func TestSecondEnrolmentInBrowser(t *testing.T) {
 	if !strings.Contains(skipped.Message, "not created for this enrolment") || s.names(t) != "alice" {
 		t.Fatalf("bob skipping the assertion: %q; enrolled %q", skipped.Message, s.names(t))
 	}
-}
-
-func postJSON(t *testing.T, url, origin string, body []byte) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", origin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }

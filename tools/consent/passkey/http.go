@@ -67,7 +67,7 @@ type HandlerOptions struct {
 // their steps (Path+"enrol/ID", and its "/begin", "/assert", "/finish").
 func (s *Service) Handler(rp RP, o HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostOK(w, r, rp, o.Loopback) {
+		if !CheckHost(w, r, rp, o.Loopback) {
 			return
 		}
 		rest := strings.TrimPrefix(r.URL.Path, Path)
@@ -131,7 +131,7 @@ type Approvals interface {
 // assertion and hands it to a.Confirmed.
 func (s *Service) AssertHandler(rp RP, a Approvals, o HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostOK(w, r, rp, o.Loopback) {
+		if !CheckHost(w, r, rp, o.Loopback) {
 			return
 		}
 		answer, ok := jsonPost(w, r, rp)
@@ -230,17 +230,18 @@ func ListenLocal() ([]net.Listener, RP, error) {
 	return lns, LocalRP(port), nil
 }
 
-// hostOK refuses a request to a loopback listener that names another host
-// (DNS rebinding); a page asked for by a loopback address is sent to
-// localhost, the relying party's.
-func hostOK(w http.ResponseWriter, r *http.Request, rp RP, loopback bool) bool {
+// CheckHost refuses a request to a loopback listener (loopback) that
+// names another host than rp's localhost:PORT (DNS rebinding); a GET by a
+// loopback address is sent there, to the relying party's origin. It
+// reports whether the request may go on.
+func CheckHost(w http.ResponseWriter, r *http.Request, rp RP, loopback bool) bool {
 	want := strings.TrimPrefix(rp.Origin, "http://")
 	if !loopback || r.Host == want {
 		return true
 	}
 	host, port, _ := net.SplitHostPort(r.Host)
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && "localhost:"+port == want && r.Method == http.MethodGet {
-		http.Redirect(w, r, rp.Origin+r.URL.Path, http.StatusSeeOther)
+		http.Redirect(w, r, rp.Origin+r.URL.RequestURI(), http.StatusSeeOther)
 		return false
 	}
 	http.Error(w, "Forbidden: invalid Host header", http.StatusForbidden)

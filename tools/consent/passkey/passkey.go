@@ -138,6 +138,20 @@ func New(o Options) (*Service, error) {
 	return s, nil
 }
 
+// Open is the passkey service of a process whose state store is store: a
+// shared store (--state) keeps the passkeys, sealed, for every replica;
+// otherwise they live in the file QUALYS_MCP_PASSKEYS names (DefaultFile).
+func Open(store state.Store, keys [][]byte, getenv func(string) string, log *slog.Logger) (*Service, error) {
+	o := Options{State: store, Keys: keys, Log: log}
+	if !store.Shared() {
+		var err error
+		if o.File, err = DefaultFile(getenv); err != nil {
+			return nil, err
+		}
+	}
+	return New(o)
+}
+
 // Where says where the passkeys are kept: the file's path, or the shared
 // store.
 func (s *Service) Where() string { return s.creds.where() }

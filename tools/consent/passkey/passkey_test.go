@@ -50,12 +50,12 @@ func enrol(t testing.TB, s *Service, name string, key, approver *softKey) (Passk
 		if approver == nil {
 			t.Fatalf("enrolling %s: an assertion is asked for and the test has none", name)
 		}
-		st, err = s.approveEnrolment(ctx, testRP, e.ID, approver.get(t, st.Assert))
+		st, err = s.approveEnrolment(ctx, testRP, e.ID, approver.Get(t, st.Assert))
 	}
 	if err != nil {
 		return Passkey{}, err
 	}
-	return s.finishEnrolment(ctx, testRP, e.ID, key.create(t, st.Create))
+	return s.finishEnrolment(ctx, testRP, e.ID, key.Create(t, st.Create))
 }
 
 func mustEnrol(t testing.TB, s *Service, name string, key, approver *softKey) Passkey {
@@ -78,7 +78,7 @@ func assert(t testing.TB, s *Service, key *softKey, b, b2 Binding) (Result, []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer := key.get(t, opts)
+	answer := key.Get(t, opts)
 	res, err := s.FinishAssertion(ctx, testRP, b2, answer)
 	return res, answer, err
 }
@@ -106,7 +106,7 @@ func TestAssertion(t *testing.T) {
 		t.Fatalf("alice's assertion: %+v, %v", res, err)
 	}
 	list, _ := s.List(ctx)
-	if len(list) != 1 || list[0].Name != "alice" || list[0].LastUsed.IsZero() || list[0].Credential.Authenticator.SignCount != alice.count {
+	if len(list) != 1 || list[0].Name != "alice" || list[0].LastUsed.IsZero() || list[0].Credential.Authenticator.SignCount != alice.Count {
 		t.Fatalf("after use: %+v", list)
 	}
 
@@ -118,7 +118,7 @@ func TestAssertion(t *testing.T) {
 	// spent challenge alone refuses the replay, and zero stays allowed.
 	t.Run("replayed, no counter", func(t *testing.T) {
 		synced := newSoftKey(t, testRP)
-		synced.noCount = true
+		synced.NoCount = true
 		mustEnrol(t, s, "synced", synced, alice)
 		_, answer, err := assert(t, s, synced, bindA, bindA)
 		if err != nil {
@@ -131,8 +131,8 @@ func TestAssertion(t *testing.T) {
 		}
 	})
 	t.Run("user not verified", func(t *testing.T) {
-		alice.uv = false
-		defer func() { alice.uv = true }()
+		alice.UV = false
+		defer func() { alice.UV = true }()
 		_, _, err := assert(t, s, alice, bindA, bindA)
 		refused(t, err, "did not verify the user")
 	})
@@ -151,31 +151,31 @@ func TestAssertion(t *testing.T) {
 	}
 	t.Run("not enrolled", func(t *testing.T) {
 		stranger := newSoftKey(t, testRP)
-		stranger.handle = randomBytes(32)
+		stranger.Handle = randomBytes(32)
 		_, _, err := assert(t, s, stranger, bindA, bindA)
 		refused(t, err, "not enrolled")
 	})
 	t.Run("cloned: the counter goes backwards", func(t *testing.T) {
 		clone := *alice
-		clone.count = 0 // a copy of the key taken at enrolment, used once since
+		clone.Count = 0 // a copy of the key taken at enrolment, used once since
 		_, _, err := assert(t, s, &clone, bindA, bindA)
 		refused(t, err, "went backwards")
 	})
 	t.Run("another origin", func(t *testing.T) {
-		alice.origin = "http://localhost:9"
-		defer func() { alice.origin = testRP.Origin }()
+		alice.Origin = "http://localhost:9"
+		defer func() { alice.Origin = testRP.Origin }()
 		_, _, err := assert(t, s, alice, bindA, bindA)
 		refused(t, err, "origin")
 	})
 	t.Run("another RP ID", func(t *testing.T) {
-		alice.rpID = "evil.example"
-		defer func() { alice.rpID = testRP.ID }()
+		alice.RPID = "evil.example"
+		defer func() { alice.RPID = testRP.ID }()
 		_, _, err := assert(t, s, alice, bindA, bindA)
 		refused(t, err, "does not verify")
 	})
 	t.Run("bad signature", func(t *testing.T) {
 		forger := *alice
-		forger.priv = newSoftKey(t, testRP).priv // the right id and handle, another key
+		forger.Priv = newSoftKey(t, testRP).Priv // the right id and handle, another key
 		_, _, err := assert(t, s, &forger, bindA, bindA)
 		refused(t, err, "does not verify")
 	})
@@ -184,7 +184,7 @@ func TestAssertion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.FinishAssertion(ctx, LocalRP(9), bindA, alice.get(t, opts))
+		_, err = s.FinishAssertion(ctx, LocalRP(9), bindA, alice.Get(t, opts))
 		refused(t, err, "another page")
 	})
 	// After all of these, alice still confirms.
@@ -202,7 +202,7 @@ func TestAssertionSpentOnceConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer := alice.get(t, opts)
+	answer := alice.Get(t, opts)
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {
@@ -239,7 +239,7 @@ func TestEnrolmentRules(t *testing.T) {
 		t.Fatalf("the first enrolment asks for nothing: %+v %v", st, err)
 	}
 	mustEnrol(t, s, "alice", alice, nil)
-	_, err = s.finishEnrolment(ctx, testRP, early.ID, newSoftKey(t, testRP).create(t, st.Create))
+	_, err = s.finishEnrolment(ctx, testRP, early.ID, newSoftKey(t, testRP).Create(t, st.Create))
 	refused(t, err, "needs an assertion")
 
 	// A later one is asked for an assertion first: without it, nothing.
@@ -250,13 +250,13 @@ func TestEnrolmentRules(t *testing.T) {
 	// An assertion made for another enrolment does not approve this one.
 	other, _ := s.NewEnrolment(ctx, EnrolOptions{Name: "carol", RP: testRP, TTL: time.Minute})
 	stOther, _ := s.beginEnrolment(ctx, testRP, other.ID)
-	_, err = s.approveEnrolment(ctx, testRP, e.ID, alice.get(t, stOther.Assert))
+	_, err = s.approveEnrolment(ctx, testRP, e.ID, alice.Get(t, stOther.Assert))
 	refused(t, err, "another approval")
 	// An unenrolled authenticator does not approve it.
 	stBob, _ := s.beginEnrolment(ctx, testRP, e.ID)
 	stranger := newSoftKey(t, testRP)
-	stranger.handle = randomBytes(32)
-	_, err = s.approveEnrolment(ctx, testRP, e.ID, stranger.get(t, stBob.Assert))
+	stranger.Handle = randomBytes(32)
+	_, err = s.approveEnrolment(ctx, testRP, e.ID, stranger.Get(t, stBob.Assert))
 	refused(t, err, "not enrolled")
 
 	// With alice's assertion, bob is enrolled, approved by her.
@@ -277,7 +277,7 @@ func TestEnrolmentRules(t *testing.T) {
 	if err != nil || st.Create == nil {
 		t.Fatalf("an operator's link: %+v %v", st, err)
 	}
-	p, err := s.finishEnrolment(ctx, testRP, link.ID, carol.create(t, st.Create))
+	p, err := s.finishEnrolment(ctx, testRP, link.ID, carol.Create(t, st.Create))
 	if err != nil || p.By != "link" {
 		t.Fatalf("carol by link: %+v %v", p, err)
 	}
@@ -297,7 +297,7 @@ func TestEnrolmentRules(t *testing.T) {
 func TestEnrolmentNeedsUserVerification(t *testing.T) {
 	s := newTestService(t)
 	key := newSoftKey(t, testRP)
-	key.uv = false
+	key.UV = false
 	_, err := enrol(t, s, "alice", key, nil)
 	refused(t, err, "does not verify")
 	if names, _ := s.Names(context.Background(), testRP); len(names) != 0 {
@@ -392,7 +392,7 @@ func BenchmarkFinishAssertion(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				answers[i] = alice.get(b, opts)
+				answers[i] = alice.Get(b, opts)
 			}
 			took := make([]time.Duration, b.N)
 			b.ResetTimer()

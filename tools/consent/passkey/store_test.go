@@ -79,7 +79,7 @@ func TestSharedStoreSealed(t *testing.T) {
 	optsB, _ := s.BeginAssertion(ctx, testRP, bindB)
 	recB, _ := mr.Get(state.Prefix + assertKey(optsB.Response.Challenge.String()))
 	mr.Set(state.Prefix+assertKey(optsA.Response.Challenge.String()), recB)
-	_, err = s.FinishAssertion(ctx, testRP, bindA, alice.get(t, optsA))
+	_, err = s.FinishAssertion(ctx, testRP, bindA, alice.Get(t, optsA))
 	refused(t, err, "altered or moved")
 
 	// The passkeys record edited (one byte), or replaced by one sealed
