@@ -166,7 +166,10 @@ func TestREADMECommandsRun(t *testing.T) {
 			case strings.HasPrefix(line, "go run . "):
 				c.binArgs(line, words[3:])
 				continue
-			case strings.HasPrefix(line, "go test ./tools -run '^$' -bench "):
+			case regexp.MustCompile(`^go test \./tools(/[a-z/]+)? -run '\^\$' -bench `).MatchString(line):
+				if _, err := os.Stat(strings.TrimPrefix(words[2], "./")); err != nil {
+					t.Errorf("%s: %q: no package %s", block.file, line, words[2])
+				}
 				continue // the benchmarks of the Performance section
 			case strings.HasPrefix(line, "claude mcp add "):
 				c.claudeCodeLines(block.file, line)
