@@ -159,7 +159,7 @@ func toolsetTable(t *testing.T, all []tool.Tool) string {
 		fmt.Fprintf(&rows, "| `%s` | %s | %d | %s | %s |\n", set.Name, set.About, n, thousands(bytes), mark)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work and every prompt. ", toolsets.DefaultToolsets, len(defSizes), thousands(len(def)))
+	fmt.Fprintf(&b, "The default `--toolsets` is `%s`: %d tools, %s bytes of tools/list, for everyday work. ", toolsets.DefaultToolsets, len(defSizes), thousands(len(def)))
 	fmt.Fprintf(&b, "`--toolsets all` adds %s: %d tools, %s bytes. ", strings.Join(rest[:len(rest)-1], ", ")+" and "+rest[len(rest)-1], len(all), thousands(len(whole)))
 	dyn, _ := wireList(t, tools.Options{Toolsets: []string{"all"}, DynamicToolsets: true})
 	fmt.Fprintf(&b, "With `--dynamic-toolsets`, the first tools/list is %s bytes. ", thousands(len(dyn)))
