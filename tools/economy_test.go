@@ -152,8 +152,9 @@ func toolsetTable(t *testing.T, all []tool.Tool) string {
 			}
 		}
 		mark := "yes"
-		if !inDefault[set.Name] {
-			mark = ""
+		if !inDefault[set.Name] { // what the default would cost with it: the measure of the choice
+			with, _ := wireList(t, tools.Options{Toolsets: append(strings.Split(toolsets.DefaultToolsets, ","), set.Name)})
+			mark = "no: with it " + thousands(len(with))
 			rest = append(rest, set.Name)
 		}
 		fmt.Fprintf(&rows, "| `%s` | %s | %d | %s | %s |\n", set.Name, set.About, n, thousands(bytes), mark)
