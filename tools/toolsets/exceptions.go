@@ -388,7 +388,7 @@ func vulnLabel(v map[string]any) string {
 	for _, c := range asSlice(v["cveids"]) {
 		cves = append(cves, shape.Quote(fmt.Sprint(c)))
 	}
-	s := fmt.Sprintf("QID %v (severity %v", v["qid"], v["severity"])
+	s := fmt.Sprintf("QID %s (severity %s", shape.ShownValue(v["qid"]), shape.ShownValue(v["severity"]))
 	if len(cves) > 0 {
 		s += ", " + strings.Join(capList(cves, 3), ", ")
 	}

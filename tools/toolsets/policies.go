@@ -264,8 +264,8 @@ func policyLabel(p map[string]any) string {
 		}
 		tags = append(tags, shape.ShownValue(t))
 	}
-	s := fmt.Sprintf("%s (%s; %s, %s, version %v; %d rule(s): %s", shape.Quote(str(p["policyName"])), shape.Quote(str(p["uuid"])),
-		shape.Quote(str(p["policyType"])), shape.Quote(str(p["policyMode"])), p["version"], len(rules), strings.Join(capList(rules, 5), ", "))
+	s := fmt.Sprintf("%s (%s; %s, %s, version %s; %d rule(s): %s", shape.Quote(str(p["policyName"])), shape.Quote(str(p["uuid"])),
+		shape.Quote(str(p["policyType"])), shape.Quote(str(p["policyMode"])), shape.ShownValue(p["version"]), len(rules), strings.Join(capList(rules, 5), ", "))
 	if len(tags) > 0 {
 		s += "; tags " + strings.Join(capList(tags, 10), ", ")
 	} else {
