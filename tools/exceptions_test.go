@@ -262,3 +262,48 @@ func set(args map[string]any, k string, v any) map[string]any {
 	}
 	return out
 }
+
+// Every destructive tool of exceptions and policies, declined by the user,
+// sends nothing that changes anything.
+func TestExceptionAndPolicyDestructiveDeclined(t *testing.T) {
+	e := NewEnv(t, EnvOptions{Elicit: Decline})
+	_, img := log4jAsset(t, e, "list_images")
+	_, ctr := log4jAsset(t, e, "list_containers")
+	onImage := newException(t, e, "on-image", "IMAGE", img)
+	onCtr := newException(t, e, "on-container", "CONTAINER", ctr)
+	e.OK("deactivate_policy", map[string]any{"policyId": sandbox.DocCreatedPolicyID}) // declined: stays ACTIVE
+	changes := func() int { return e.SB.Count("PUT", "") + e.SB.Count("DELETE", "") + e.SB.Count("POST", "") }
+	before := changes()
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"unassign_image_exceptions", map[string]any{"imageUuid": img, "exceptionIds": []string{onImage}}},
+		{"unassign_container_exceptions", map[string]any{"containerUuid": ctr, "exceptionIds": []string{onCtr}}},
+		{"deactivate_policy", map[string]any{"policyId": sandbox.DocPolicyID}},
+		{"delete_policy", map[string]any{"policyId": sandbox.DocPolicyID}},
+	} {
+		if res := e.OK(c.tool, c.args); res["cancelled"] != true {
+			t.Errorf("%s declined: %v", c.tool, res)
+		}
+	}
+	if n := changes() - before; n != 0 {
+		t.Fatalf("declined calls sent %d changes", n)
+	}
+	// activate needs an INACTIVE policy: made so through the accepting path of another session
+	a := NewEnv(t, EnvOptions{Elicit: Accept, Sandbox: e.SB})
+	a.OK("deactivate_policy", map[string]any{"policyId": sandbox.DocCreatedPolicyID})
+	before = changes()
+	if res := e.OK("activate_policy", map[string]any{"policyId": sandbox.DocCreatedPolicyID}); res["cancelled"] != true {
+		t.Errorf("activate declined: %v", res)
+	}
+	if n := changes() - before; n != 0 {
+		t.Fatalf("declined calls sent %d changes", n)
+	}
+	if len(e.Elicited) != 6 {
+		t.Fatalf("asked %d times, want 6", len(e.Elicited))
+	}
+	if p := e.OK("get_policy", map[string]any{"policyId": sandbox.DocPolicyID}); p["policyMode"] != "ACTIVE" {
+		t.Fatalf("a declined deactivation changed the policy: %v", p)
+	}
+}
