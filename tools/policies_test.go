@@ -69,8 +69,16 @@ func TestUpdatePolicyMerges(t *testing.T) {
 	if msg := e.Fail("update_policy", map[string]any{"policyId": sandbox.DocPolicyID, "centralizedPolicyRules": []any{map[string]any{"name": "1bad", "type": "IMAGESCAN_VULN_SEVERITYCOUNT", "action": "DENY"}}}); !strings.Contains(msg, "centralizedPolicyRules.0.name") {
 		t.Fatal(msg)
 	}
-	if e.SB.Count("PUT", "") != before {
-		t.Fatal("a refused update was sent")
+	// the public client's field names are not the pages': refused by name
+	rule := map[string]any{"name": "Gate", "type": "IMAGESCAN_VULN_SEVERITYCOUNT", "action": "DENY", "order": 0}
+	if msg := e.Fail("create_policy", map[string]any{"policyName": "x", "policyType": "CICD", "centralizedPolicyRules": []any{rule}}); !strings.Contains(msg, "centralizedPolicyRules.0.order") {
+		t.Fatal(msg)
+	}
+	if msg := e.Fail("update_policy", map[string]any{"policyId": sandbox.DocPolicyID, "name": "renamed"}); !strings.Contains(msg, `"name"`) {
+		t.Fatal(msg)
+	}
+	if e.SB.Count("PUT", "") != before || e.SB.Count("POST", "/centralizedPolicy") != 0 {
+		t.Fatal("a refused call was sent")
 	}
 }
 
