@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -190,6 +191,8 @@ func plain(s string) error {
 var (
 	cveRE  = regexp.MustCompile(`^CVE-\d{4}-\d{4,7}$`)
 	timeRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	shaRE  = regexp.MustCompile(`^(sha256:)?([0-9a-f]{12}|[0-9a-f]{64})$`)
+	uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	uriRE  = regexp.MustCompile(`^https?://[^\s` + "`" + `]+$`)
 	days   = []string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"}
 	bools  = []string{"true", "false"}
@@ -287,6 +290,19 @@ var all = []prompt{
 		},
 		needs:  []string{"list_associable_sensors", "create_sensor_profile"},
 		render: renderProfile,
+	},
+	{
+		name: "accept_risk", title: "Triage and accept risk",
+		desc: "An image's critical vulnerabilities, what fixes them, and an exception with an end date for those the user accepts.",
+		args: []arg{
+			{name: "imageSha", desc: "The image's SHA (or its 12-character imageId)", required: true, check: matches(shaRE, "an image SHA or imageId (hex)")},
+			{name: "days", desc: "How long the exception lasts, in days (default 30, at most 365)", def: "30", check: intIn(1, 365), values: []string{"7", "14", "30", "90"}},
+			{name: "listId", desc: "UUID of the QID list holding the QIDs to accept (default: ask)", check: matches(uuidRE, "a UUID")},
+			{name: "reason", desc: "RISK_ACCEPTED (default) or FALSE_POSITIVE", def: "RISK_ACCEPTED", values: []string{"RISK_ACCEPTED", "FALSE_POSITIVE"}},
+			{name: "minSeverity", desc: "Lowest Qualys severity to triage, 4 or 5 (default 5: critical)", def: "5", values: []string{"4", "5"}},
+		},
+		needs:  []string{"get_image", "get_image_vulnerabilities", "list_image_exceptions", "create_exception", "assign_image_exceptions", "get_exception"},
+		render: renderAcceptRisk,
 	},
 }
 
@@ -400,4 +416,25 @@ func renderProfile(a map[string]string) string {
 4. Verify with get_sensor_profile and list_sensor_profile_sensors. Sensors added later join with attach_sensor_profile (list_associable_sensor_profiles with sensorType %[3]s shows the profiles they fit).
 5. Report the profile, its sensors and its inactive window.`,
 		typ, "`"+a["profileName"]+"`", strings.ToUpper(typ), window, "`"+a["profileName"]+"`")
+}
+
+func renderAcceptRisk(a map[string]string) string {
+	days, _ := strconv.Atoi(a["days"])
+	now := time.Now().UTC().Truncate(time.Minute)
+	end := now.AddDate(0, 0, days)
+	list := "ask the user for the listId of a QID list holding exactly the chosen QIDs"
+	if a["listId"] != "" {
+		list = "listId " + a["listId"] + " is the user's: ask them to confirm it holds exactly the chosen QIDs"
+	}
+	img, until := "`"+a["imageSha"]+"`", end.Format(time.DateOnly)
+	return fmt.Sprintf(`Triage the severity %[2]s+ vulnerabilities of image %[1]s in Qualys Container Security, and accept the risk of those the user cannot fix now, until a date.
+1. Call get_image with imageSha %[1]s: note its uuid (the exception tools take the UUID, not the SHA), repo:tag and associatedContainersCount.
+2. Call get_image_vulnerabilities with imageSha %[1]s and minSeverity %[2]s: note each QID, title, CVEs and fix (patchAvailable, fixed version). Call list_image_exceptions with imageSha %[1]s for what is accepted already.
+3. Show the user a table (QID, severity, CVEs, title, fix). Recommend fixing (rebuild with the fixed package) over accepting. Ask which QIDs to accept and why: the justification, in their words. Stop if none.
+4. An exception covers the QIDs of a QID list, made in the Qualys UI (no API makes or reads one): %[3]s.
+5. Call create_exception with name (e.g. accept <repo:tag> <QIDs>), reason %[4]s, explanation (the justification), scope IMAGE, listId, startDate %[5]d (now) and endDate %[6]d (%[7]s, %[8]d days on; epoch ms, as strings). Note its exceptionId.
+6. Call get_exception with that exceptionId and includeQids true: its qids must be the chosen QIDs; if not, tell the user before going on.
+7. Call assign_image_exceptions with imageUuid (step 1's uuid) and exceptionIds [exceptionId].
+8. Verify: get_image_vulnerabilities with imageSha %[1]s no longer lists the accepted QIDs (the exception covers the image's containers too), and list_image_exceptions shows it. Report the exceptionId, QIDs, justification and end date: on %[7]s the QIDs count again.`,
+		img, a["minSeverity"], list, a["reason"], now.UnixMilli(), end.UnixMilli(), until, days)
 }

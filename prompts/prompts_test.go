@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -28,8 +29,8 @@ func catalogue(t *testing.T) map[string]bool {
 			names[strings.TrimSpace(f[2])] = true
 		}
 	}
-	if len(names) != 64 {
-		t.Fatalf("catalogue: %d tools, want 64", len(names))
+	if want := 64 + 17; len(names) != want { // the OpenAPI's and the seeds' 64, and 2026's exceptions and policies
+		t.Fatalf("catalogue: %d tools, want %d", len(names), want)
 	}
 	return names
 }
@@ -41,6 +42,7 @@ var sample = map[string]map[string]string{
 	"onboard_registry":     {"registryType": "V2_PRIVATE", "registryUri": "https://registry.example.com", "forceRescan": "true", "repos": "app, Web ,app"},
 	"sensor_health":        {"staleHours": "48", "sensorType": "GENERAL"},
 	"sensor_profile_setup": {"profileType": "CICD", "profileName": "ci-nights", "inactiveDays": "saturday,SUNDAY", "inactiveStart": "01:00", "inactiveEnd": "05:30"},
+	"accept_risk":          {"imageSha": "4f67c83422ec", "days": "14", "listId": "5e586467-af10-47b8-ab26-509ac3b823b2", "reason": "FALSE_POSITIVE", "minSeverity": "4"},
 }
 
 func get(t *testing.T, name string, args map[string]string) (string, error) {
@@ -62,7 +64,7 @@ var snake = regexp.MustCompile(`\b[a-z]+(?:_[a-z]+)+\b`)
 
 func TestPromptsNameOnlyRealTools(t *testing.T) {
 	tools := catalogue(t)
-	if len(all) != 5 || len(Names()) != 5 {
+	if len(all) != 6 || len(Names()) != 6 {
 		t.Fatalf("%d prompts", len(all))
 	}
 	for _, p := range all {
@@ -111,6 +113,8 @@ func TestPromptArgumentsRendered(t *testing.T) {
 		"sensor_health":    {"`status:`UNKNOWN` and sensorType:`GENERAL``", "`not lastCheckedIn:[now-48h .. now] and sensorType:`GENERAL``", "sensorProfileType General"},
 		"sensor_profile_setup": {"profileType CICD", "sensorProfileType CICD", "sensorType CICD",
 			`"repeatOnDays":["SATURDAY","SUNDAY"],"allDayToggle":false,"startTime":"01:00","endTime":"05:30"`},
+		"accept_risk": {"imageSha `4f67c83422ec`", "minSeverity 4", "reason FALSE_POSITIVE", "listId 5e586467-af10-47b8-ab26-509ac3b823b2",
+			time.Now().UTC().AddDate(0, 0, 14).Format(time.DateOnly) + ", 14 days on"},
 	} {
 		text, err := get(t, name, sample[name])
 		if err != nil {
@@ -155,6 +159,11 @@ func TestPromptArgumentsChecked(t *testing.T) {
 		{"sensor_profile_setup", map[string]string{"profileType": "Registry", "profileName": "x"}, `"profileType"`},
 		{"sensor_profile_setup", map[string]string{"profileType": "General", "profileName": "x", "inactiveDays": "FUNDAY"}, `"inactiveDays"`},
 		{"sensor_profile_setup", map[string]string{"profileType": "General", "profileName": "x", "inactiveDays": "MONDAY", "inactiveStart": "24:00"}, `"inactiveStart"`},
+		{"accept_risk", nil, `"imageSha" is required`},
+		{"accept_risk", map[string]string{"imageSha": "nginx:latest"}, `"imageSha"`},
+		{"accept_risk", map[string]string{"imageSha": "4f67c83422ec", "days": "400"}, `"days"`},
+		{"accept_risk", map[string]string{"imageSha": "4f67c83422ec", "listId": "list`1"}, `"listId"`},
+		{"accept_risk", map[string]string{"imageSha": "4f67c83422ec", "reason": "WONT_FIX"}, `"reason"`},
 	} {
 		if _, err := get(t, c.name, c.args); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %v: %v, want an error with %q", c.name, c.args, err, c.want)

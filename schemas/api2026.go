@@ -127,6 +127,12 @@ type ContainerExceptions struct {
 	ExceptionIds  []string `json:"exceptionIds" jsonschema:"required,minItems=1,maxItems=100"`
 }
 
+// Target is the image's UUID and the exceptions named.
+func (e *ImageExceptions) Target() (string, []string) { return e.ImageUUID, e.ExceptionIds }
+
+// Target is the container's UUID and the exceptions named.
+func (e *ContainerExceptions) Target() (string, []string) { return e.ContainerUUID, e.ExceptionIds }
+
 // The assign tools' inputs take the documented body's exceptionEvent too
 // (a sample pasted whole), which must be the tool's own.
 type (

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -26,12 +27,13 @@ func apiNotes() string {
 	for _, d := range apicheck.Differences {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", cell(strings.Join(d.Ops, ", ")), strings.TrimPrefix(strings.TrimPrefix(d.Where, "body "), "query "), cell(d.Spec), cell(d.Newer), cell(d.Held))
 	}
-	b.WriteString("\nThe release notes' samples, passed as they stand to the tools (TestEverySeedSampleAsArguments), give the sample's request but for:\n\n| sample | tool | what the tool sends instead, and why |\n|---|---|---|\n")
-	for _, m := range sampleTools {
+	b.WriteString("\nThe documents' samples, passed as they stand to the tools (TestEverySeedSampleAsArguments: the release notes'; TestEvery2026SampleAsArguments: the current pages' of exceptions and policies), give the sample's request but for:\n\n| sample | tool | what the tool sends instead, and why |\n|---|---|---|\n")
+	for _, m := range append(slices.Clone(sampleTools), samples2026...) {
 		if m.why == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s `%s` | `%s` | %s |\n", m.method, strings.ReplaceAll(strings.Trim(m.path.String(), "^$"), id, "{id}"), m.tool, cell(m.why))
+		path := strings.NewReplacer(id, "{id}", sha64, "{sha}").Replace(strings.Trim(m.path.String(), "^$"))
+		fmt.Fprintf(&b, "| %s `%s` | `%s` | %s |\n", m.method, path, m.tool, cell(m.why))
 	}
 	var alike []string
 	for p, why := range nullsAlike {

@@ -216,6 +216,44 @@ func canaryCalls() []canaryCall {
 		{tool: "create_report", keep: "report=reportUuid", args: fixed(map[string]any{"name": "canary report", "templateName": "CS_IMAGE_VULNERABILITY", "filter": "severity:5"})},
 		{tool: "download_report", args: fixed(map[string]any{"reportUuid": imageReport, "maxBytes": 2000})},
 		{tool: "delete_reports", args: func(f *canaryFixture) map[string]any { return map[string]any{"reportUuids": []string{f.ids["report"]}} }},
+
+		// exceptions
+		{tool: "create_exception", keep: "exception=exceptionId", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"name": "canary-accepted", "reason": "RISK_ACCEPTED", "scope": "IMAGE", "listId": sandbox.QIDListLog4j,
+				"startDate": "1700000000000", "endDate": "4102358400000", "entityAssignmentRequest": map[string]any{"idsToAdd": []string{f.busy.UUID}}}
+		}},
+		{tool: "get_exception", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"exceptionId": f.ids["exception"], "includeQids": true}
+		}},
+		{tool: "update_exception", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"exceptionId": f.ids["exception"], "explanation": "until the rebuild"}
+		}},
+		{tool: "list_image_exceptions", args: one("imageSha", busySha)},
+		{tool: "assign_image_exceptions", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"imageUuid": f.busy.UUID, "exceptionIds": []string{sandbox.DocImageExceptionID}}
+		}},
+		{tool: "unassign_image_exceptions", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"imageUuid": f.busy.UUID, "exceptionIds": []string{f.ids["exception"]}}
+		}},
+		{tool: "list_container_exceptions", args: one("containerSha", ctrSha)},
+		{tool: "assign_container_exceptions", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"containerUuid": f.ctr.UUID, "exceptionIds": []string{sandbox.DocContainerExceptionID}}
+		}},
+		{tool: "unassign_container_exceptions", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"containerUuid": f.ctr.UUID, "exceptionIds": []string{sandbox.DocContainerExceptionID}}
+		}},
+
+		// policies
+		{tool: "list_policies", args: fixed(map[string]any{})},
+		{tool: "get_policy", args: fixed(map[string]any{"policyId": sandbox.DocPolicyID, "version": 1})},
+		{tool: "get_default_policy", args: fixed(map[string]any{"policyType": "CICD"})},
+		{tool: "create_policy", keep: "policy=policyId", args: fixed(map[string]any{"policyName": "canary-gate", "policyType": "CICD", "policyMode": "INACTIVE",
+			"centralizedPolicyRules": []any{map[string]any{"name": "No_criticals", "type": "IMAGESCAN_VULN_SEVERITYCOUNT", "action": "DENY",
+				"metaData": map[string]any{"operator": "GREATER_THAN", "severityLevel": 5, "threshold": 0}}}})},
+		{tool: "update_policy", args: one("policyId", saved("policy"))},
+		{tool: "activate_policy", args: one("policyId", saved("policy"))},
+		{tool: "deactivate_policy", args: one("policyId", saved("policy"))},
+		{tool: "delete_policy", args: one("policyId", saved("policy"))},
 	}
 }
 

@@ -222,6 +222,10 @@ func TestNestedNullsEndToEnd(t *testing.T) {
 			"filters": []any{map[string]any{"days": nil, "repoTags": []any{map[string]any{"repo": "azuretest", "tag": nil}}}}, "additionalFilters": nil}},
 		{"update_registry_schedule", map[string]any{"registryId": sandbox.AzureRegistryID, "scheduleId": sandbox.CreatedScheduleID, "name": "renamed", "schedule": nil,
 			"filters": []any{map[string]any{"days": nil, "repoTags": []any{map[string]any{"repo": "azuretest", "tag": nil}}}}, "additionalFilters": nil, "scheduleIntervalInDays": nil}},
+		{"create_policy", map[string]any{"policyName": "nulls", "policyType": "CICD", "description": nil, "tagIds": nil, "k8sFilters": nil, "policyMode": nil,
+			"centralizedPolicyRules": []any{map[string]any{"name": "No_criticals", "type": "IMAGESCAN_VULN_SEVERITYCOUNT", "action": "DENY", "isEnabled": nil, "sortOrder": nil,
+				"metaData": map[string]any{"operator": "GREATER_THAN", "severityLevel": 5, "threshold": 0, "values": nil, "value": nil}}}}},
+		{"update_exception", map[string]any{"exceptionId": sandbox.DocExceptionID, "explanation": nil, "dynamicFilter": nil, "entityAssignmentRequest": map[string]any{"idsToAdd": nil, "additionFilter": nil}}},
 	} {
 		given := nullPaths(c.args, "")
 		before := len(e.SB.Requests())

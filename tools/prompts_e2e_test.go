@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 func getPrompt(t *testing.T, e *Env, name string, args map[string]string) (string, error) {
@@ -92,6 +93,8 @@ func TestPromptsFollowTheOfferedTools(t *testing.T) {
 		"--read-only":                             {"cve_exposure", "sensor_health", "triage"},
 		"--toolsets=sensors,sensor_profiles":      {"sensor_health", "sensor_profile_setup"},
 		"--tools=list_sensors,get_sensor_profile": nil,
+		"--toolsets=images,exceptions":            {"accept_risk"},
+		"--toolsets=" + toolsets.DefaultToolsets:  {"cve_exposure", "onboard_registry", "sensor_health", "sensor_profile_setup", "triage"},
 	} {
 		e := NewEnv(t, EnvOptions{Flags: []string{flags}})
 		res, err := e.S.ListPrompts(context.Background(), &mcp.ListPromptsParams{})

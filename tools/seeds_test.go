@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,16 +28,18 @@ type sampleTool struct {
 	addQuery url.Values     // the tool always sends these when the sample does not
 	dropQ    []string       // sample query parameters the tool does not send
 	addArgs  map[string]any // arguments the sample lacks and the tool needs
+	sends    map[string]any // body members the tool sends otherwise than the sample
 	why      string
 }
 
 // The nulls a sample body may lose on the way: where the API takes absent
 // and null alike, the server does not send null (null means "not given").
 var nullsAlike = map[string]string{
-	"filters[].days":           "no age filter (v1.21 sample 2; the OpenAPI's days is optional)",
-	"filters[].repoTags[].tag": "every tag (v1.21 samples; the OpenAPI's tag is optional)",
-	"additionalFilters":        "no tag cap (v1.21 sample 1; the field is optional)",
-	"updatedBy":                "Qualys sets it on every update (v1.21 sample)",
+	"filters[].days":                         "no age filter (v1.21 sample 2; the OpenAPI's days is optional)",
+	"filters[].repoTags[].tag":               "every tag (v1.21 samples; the OpenAPI's tag is optional)",
+	"additionalFilters":                      "no tag cap (v1.21 sample 1; the field is optional)",
+	"updatedBy":                              "Qualys sets it on every update (v1.21 sample)",
+	"entityAssignmentRequest.additionFilter": "ignored when idsToAdd is given (2026: Create an Exception)",
 }
 
 var pageDefaults = url.Values{"pageNumber": {"1"}, "pageSize": {"50"}}
@@ -68,17 +71,21 @@ var sampleTools = []sampleTool{
 	{method: "GET", path: regexp.MustCompile(`^/registry/` + id + `/schedule$`), tool: "list_registry_schedules", params: []string{"registryId"}},
 }
 
-// queryArgs turns a sample's query into the tool's arguments.
-func queryArgs(q url.Values, drop []string) map[string]any {
+// queryArgs turns a sample's query into the tool's arguments, each typed
+// as the tool's schema types it (a URL's query is text).
+func queryArgs(q url.Values, drop []string, props map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range q {
 		if strings.Contains(strings.Join(drop, " "), k) {
 			continue
 		}
-		if n, err := strconv.Atoi(v[0]); err == nil && (k == "pageNumber" || k == "pageSize") {
+		out[k] = v[0]
+		p, _ := props[k].(map[string]any)
+		if n, err := strconv.Atoi(v[0]); err == nil && p["type"] == "integer" {
 			out[k] = n
-		} else {
-			out[k] = v[0]
+		}
+		if b, err := strconv.ParseBool(v[0]); err == nil && p["type"] == "boolean" {
+			out[k] = b
 		}
 	}
 	return out
@@ -113,86 +120,113 @@ func TestEverySeedSampleAsArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := NewEnv(t, EnvOptions{Elicit: Accept})
-	used := map[int]bool{}
-	for _, s := range samples {
-		i := -1
-		for k, m := range sampleTools {
-			if m.method == s.Method && m.path.MatchString(s.Path) {
-				i = k
-				break
-			}
-		}
-		if i < 0 {
-			t.Errorf("%s: a sample with no tool mapped to it (add it to sampleTools)", s)
-			continue
-		}
-		used[i] = true
-		m := sampleTools[i]
-		args := queryArgs(s.Query, m.dropQ)
-		if s.Body != nil {
-			if err := json.Unmarshal(s.Body, &args); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for k, v := range m.addArgs {
-			args[k] = v
-		}
-		for k, v := range m.path.FindStringSubmatch(s.Path)[1:] {
-			args[m.params[k]] = v
-		}
-		before := len(e.SB.Requests())
-		out := e.OK(m.tool, args)
-		wantPath := s.Path
-		if m.wantPath != "" {
-			wantPath = m.wantPath
-		}
-		var got *struct{ q, body string }
-		for _, r := range e.SB.Requests()[before:] {
-			if r.Method == s.Method && r.Path == wantPath {
-				got = &struct{ q, body string }{r.Query, string(r.Body)}
-			}
-		}
-		if got == nil {
-			t.Errorf("%s (%s): no %s %s reached the sandbox", s, m.tool, s.Method, wantPath)
-			continue
-		}
-		wantQ := url.Values{}
-		for k, v := range s.Query {
-			if !strings.Contains(strings.Join(m.dropQ, " "), k) {
-				wantQ[k] = v
-			}
-		}
-		for k, v := range m.addQuery {
-			if wantQ.Get(k) == "" {
-				wantQ[k] = v
-			}
-		}
-		if gotQ, _ := url.ParseQuery(got.q); !reflect.DeepEqual(gotQ, wantQ) && !(len(gotQ) == 0 && len(wantQ) == 0) {
-			t.Errorf("%s (%s): query %v, want %v", s, m.tool, gotQ, wantQ)
-		}
-		var want, sent any
-		if s.Body != nil {
-			json.Unmarshal(s.Body, &want)
-			dropNullsAt(want, "")
-		}
-		if got.body != "" {
-			json.Unmarshal([]byte(got.body), &sent)
-		}
-		if !reflect.DeepEqual(want, sent) {
-			w, _ := json.Marshal(want)
-			t.Errorf("%s (%s): body\n %s\nwant\n %s", s, m.tool, got.body, w)
-		}
-		if s.Body != nil && strings.Contains(string(s.Body), "createdBy") && !strings.Contains(fmt.Sprint(out["note"]), "createdBy") {
-			t.Errorf("%s (%s): the note does not name the fields Qualys sets: %v", s, m.tool, out)
-		}
-	}
-	for k, m := range sampleTools {
-		if !used[k] {
-			t.Errorf("sampleTools[%d] (%s %s) matches no sample", k, m.method, m.path)
-		}
-	}
+	runSamples(t, NewEnv(t, EnvOptions{Elicit: Accept}), samples, sampleTools, "sampleTools")
 	if len(samples) < 19 {
 		t.Fatalf("only %d samples read", len(samples))
 	}
+}
+
+// runSamples checks each sample with the tool the table maps it to
+// (checkSample); a sample no entry maps, or an entry no sample matches,
+// fails the test.
+func runSamples(t *testing.T, e *Env, samples []apicheck.Sample, table []sampleTool, name string) {
+	t.Helper()
+	used := map[int]bool{}
+	for _, s := range samples {
+		i := slices.IndexFunc(table, func(m sampleTool) bool { return m.method == s.Method && m.path.MatchString(s.Path) })
+		if i < 0 {
+			t.Errorf("%s: a sample with no tool mapped to it (add it to %s)", s, name)
+			continue
+		}
+		used[i] = true
+		checkSample(t, e, s, table[i])
+	}
+	for k, m := range table {
+		if !used[k] {
+			t.Errorf("%s[%d] (%s %s) matches no sample", name, k, m.method, m.path)
+		}
+	}
+}
+
+// checkSample passes one documented sample, as it stands, to the tool m
+// maps it to, and checks the request the sandbox then receives is the
+// sample's: method, path, query and body, but for the differences m
+// documents and the nulls of nullsAlike.
+func checkSample(t *testing.T, e *Env, s apicheck.Sample, m sampleTool) {
+	t.Helper()
+	props := toolProps(t, m.tool)
+	args := queryArgs(s.Query, m.dropQ, props)
+	if s.Body != nil {
+		if err := json.Unmarshal(s.Body, &args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range m.addArgs {
+		args[k] = v
+	}
+	for k, v := range m.path.FindStringSubmatch(s.Path)[1:] {
+		args[m.params[k]] = v
+	}
+	before := len(e.SB.Requests())
+	out := e.OK(m.tool, args)
+	wantPath := s.Path
+	if m.wantPath != "" {
+		wantPath = m.wantPath
+	}
+	var got *struct{ q, body string }
+	for _, r := range e.SB.Requests()[before:] {
+		if r.Method == s.Method && r.Path == wantPath {
+			got = &struct{ q, body string }{r.Query, string(r.Body)}
+		}
+	}
+	if got == nil {
+		t.Errorf("%s (%s): no %s %s reached the sandbox", s, m.tool, s.Method, wantPath)
+		return
+	}
+	wantQ := url.Values{}
+	for k, v := range s.Query {
+		if !strings.Contains(strings.Join(m.dropQ, " "), k) {
+			wantQ[k] = v
+		}
+	}
+	for k, v := range m.addQuery {
+		if wantQ.Get(k) == "" {
+			wantQ[k] = v
+		}
+	}
+	if gotQ, _ := url.ParseQuery(got.q); !reflect.DeepEqual(gotQ, wantQ) && !(len(gotQ) == 0 && len(wantQ) == 0) {
+		t.Errorf("%s (%s): query %v, want %v", s, m.tool, gotQ, wantQ)
+	}
+	var want, sent any
+	if s.Body != nil {
+		json.Unmarshal(s.Body, &want)
+		dropNullsAt(want, "")
+		for k, v := range m.sends {
+			want.(map[string]any)[k] = v
+		}
+	}
+	if got.body != "" {
+		json.Unmarshal([]byte(got.body), &sent)
+	}
+	if !reflect.DeepEqual(want, sent) {
+		w, _ := json.Marshal(want)
+		t.Errorf("%s (%s): body\n %s\nwant\n %s", s, m.tool, got.body, w)
+	}
+	if s.Body != nil && strings.Contains(string(s.Body), "createdBy") && !strings.Contains(fmt.Sprint(out["note"]), "createdBy") {
+		t.Errorf("%s (%s): the note does not name the fields Qualys sets: %v", s, m.tool, out)
+	}
+}
+
+// toolProps are the properties of a tool's validation schema.
+func toolProps(t *testing.T, name string) map[string]any {
+	t.Helper()
+	for _, tl := range allTools(t) {
+		if tl.Name == name {
+			var schema map[string]any
+			json.Unmarshal(validationSchema(t, tl), &schema)
+			return schema["properties"].(map[string]any)
+		}
+	}
+	t.Fatalf("no tool %s", name)
+	return nil
 }

@@ -28,6 +28,8 @@ var toolsets = []Set{
 	{"containers", "containers, their vulnerabilities, software and compliance"},
 	{"controls", "compliance controls"},
 	{"reports", "reports"},
+	{"exceptions", "vulnerability exceptions and the images and containers they are on"},
+	{"policies", "CI/CD and admission-controller policies, their modes and versions"},
 }
 
 // DefaultToolsets is what --toolsets offers unless told otherwise: the
@@ -58,7 +60,7 @@ func All() ([]tool.Tool, error) {
 
 // declared lists each toolset file's declarations.
 func declared() [][]tool.Tool {
-	return [][]tool.Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), reportTools()}
+	return [][]tool.Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), reportTools(), exceptionTools(), policyTools()}
 }
 
 // Select applies --read-only, --toolsets and --tools (nil or "all": every toolset).
