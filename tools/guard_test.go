@@ -150,3 +150,20 @@ func TestGuardSharedKeyAcrossReplicas(t *testing.T) {
 		t.Fatal("a replica sharing the key did not honour the token")
 	}
 }
+
+// The confirmation says whether a call can be undone: a detach can (by
+// attach_sensor_profile, named), a delete cannot.
+func TestConfirmationSaysWhatCanBeUndone(t *testing.T) {
+	e := NewEnv(t, EnvOptions{Elicit: Decline})
+	e.OK("detach_sensor_profile", map[string]any{"sensorId": genSens})
+	e.OK("delete_sensor_profile", map[string]any{"sensorProfileId": north})
+	if len(e.Elicited) != 2 {
+		t.Fatalf("%d confirmations asked", len(e.Elicited))
+	}
+	if m := e.Elicited[0]; !strings.Contains(m, "It can be undone: attach_sensor_profile") || strings.Contains(m, "cannot be undone") {
+		t.Errorf("detach: %s", m)
+	}
+	if m := e.Elicited[1]; !strings.Contains(m, "This cannot be undone") {
+		t.Errorf("delete: %s", m)
+	}
+}

@@ -436,8 +436,11 @@ var errUnknownApproval = errors.New("refused: this server does not know the conf
 
 // undoNote says what the call cannot undo.
 func undoNote(t *tool.Tool) string {
-	if t.Tier == tool.Destructive {
-		return "This cannot be undone: what is deleted, detached or cancelled is gone, and this server cannot bring it back."
+	switch {
+	case t.Undo != "":
+		return "It can be undone: " + t.Undo
+	case t.Tier == tool.Destructive:
+		return "This cannot be undone: what is deleted or cancelled is gone, and this server cannot bring it back."
 	}
 	return "This cannot be undone: what is revealed in the conversation cannot be hidden again."
 }

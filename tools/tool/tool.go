@@ -105,6 +105,7 @@ type Tool struct {
 	Description string
 	Idempotent  bool
 	Body        bool // its arguments are a request body: published with null allowed where optional
+	Undo        string // how a person undoes a destructive call, when it can be undone; "" when it cannot
 
 	inType  reflect.Type
 	handle  func(context.Context, *Ctx, any) (any, error)
@@ -155,6 +156,10 @@ func GuardedIf[In any](when func(*In) bool, preview func(context.Context, *Ctx, 
 
 // Idempotent marks a write tool whose repetition has no further effect.
 func Idempotent[In any]() Option[In] { return func(t *Tool) { t.Idempotent = true } }
+
+// Undo says how a destructive call can be undone (the tool that reverses
+// it), which the confirmation shows instead of "This cannot be undone".
+func Undo[In any](how string) Option[In] { return func(t *Tool) { t.Undo = how } }
 
 // Body marks a read tool whose arguments are a request body, as a write
 // tool's are (validate_registry): its published schema allows null where

@@ -52,10 +52,12 @@ func exceptionTools() []tool.Tool {
 		tool.Def("update_exception", set, tool.Write, "Change an exception; fields merge over it. entityAssignmentRequest replaces its assets.", updateException, tool.Idempotent[schemas.UpdateException]()),
 		tool.Def("list_image_exceptions", set, tool.Read, "List the exceptions on an image, by SHA.", listExceptionsOf[schemas.ImageSha](imageHost, func(in *schemas.ImageSha) string { return in.ImageSha })),
 		tool.Def("assign_image_exceptions", set, tool.Write, "Put IMAGE exceptions on an image, by UUID: their QIDs stop counting on it and its containers.", assignOf[schemas.AssignImageExceptions](imageHost), tool.Idempotent[schemas.AssignImageExceptions]()),
-		tool.Def("unassign_image_exceptions", set, tool.Destructive, "Take exceptions off an image, by UUID: what they covered is open again.", unImage, guardImage),
+		tool.Def("unassign_image_exceptions", set, tool.Destructive, "Take exceptions off an image, by UUID: what they covered is open again.", unImage, guardImage,
+			tool.Undo[schemas.UnassignImageExceptions]("assign_image_exceptions puts the same exceptions on the image again.")),
 		tool.Def("list_container_exceptions", set, tool.Read, "List the exceptions on a container, by SHA, its image's included.", listExceptionsOf[schemas.ContainerSha](containerHost, func(in *schemas.ContainerSha) string { return in.ContainerSha })),
 		tool.Def("assign_container_exceptions", set, tool.Write, "Put CONTAINER exceptions on a container, by UUID.", assignOf[schemas.AssignContainerExceptions](containerHost), tool.Idempotent[schemas.AssignContainerExceptions]()),
-		tool.Def("unassign_container_exceptions", set, tool.Destructive, "Take CONTAINER exceptions off a container, by UUID: what they covered is open again.", unContainer, guardContainer),
+		tool.Def("unassign_container_exceptions", set, tool.Destructive, "Take CONTAINER exceptions off a container, by UUID: what they covered is open again.", unContainer, guardContainer,
+			tool.Undo[schemas.UnassignContainerExceptions]("assign_container_exceptions puts the same exceptions on the container again.")),
 	}
 }
 

@@ -46,8 +46,10 @@ func policyTools() []tool.Tool {
 		tool.Def("get_default_policy", set, tool.Read, "Get a type's default policy: it decides where no other policy's tags all match.", getDefaultPolicy),
 		tool.Def("create_policy", set, tool.Write, "Create a CI/CD or admission policy: rules ALLOW or DENY the images with all its tags. ACTIVE decides at once.", createPolicy),
 		tool.Def("update_policy", set, tool.Write, "Change a policy (a new version); fields merge over it. Mode: activate_policy, deactivate_policy.", updatePolicy, tool.Idempotent[schemas.UpdatePolicy]()),
-		tool.Def("activate_policy", set, tool.Destructive, "Set a policy ACTIVE: it starts deciding what CI/CD or the cluster admits. Answer undocumented: passed through.", activate, guardActivate),
-		tool.Def("deactivate_policy", set, tool.Destructive, "Set a policy INACTIVE: it stops deciding what CI/CD or the cluster admits. Answer undocumented: passed through.", deactivate, guardDeactivate),
+		tool.Def("activate_policy", set, tool.Destructive, "Set a policy ACTIVE: it starts deciding what CI/CD or the cluster admits. Answer undocumented: passed through.", activate, guardActivate,
+			tool.Undo[schemas.ActivatePolicy]("deactivate_policy sets the policy INACTIVE again.")),
+		tool.Def("deactivate_policy", set, tool.Destructive, "Set a policy INACTIVE: it stops deciding what CI/CD or the cluster admits. Answer undocumented: passed through.", deactivate, guardDeactivate,
+			tool.Undo[schemas.DeactivatePolicy]("activate_policy sets the policy ACTIVE again.")),
 		tool.Def("delete_policy", set, tool.Destructive, "Delete a policy and its versions. No Qualys page documents it: the answer is passed through.", deletePolicy, tool.Guarded(previewDeletePolicy)),
 	}
 }

@@ -36,7 +36,8 @@ func sensorProfileTools() []tool.Tool {
 		tool.Def("list_associable_sensors", set, tool.Read, "List the sensors that can join a profile of this type (those on the Default profile).", listAssociableSensors),
 		tool.Def("list_associable_sensor_profiles", set, tool.Read, "List the profiles a sensor of this type can be attached to.", listAssociableProfiles),
 		tool.Def("attach_sensor_profile", set, tool.Write, "Attach a sensor to a profile of its type (General and CICD: sensor 1.21.0+).", attachSensorProfile, tool.Idempotent[schemas.AttachProfile]()),
-		tool.Def("detach_sensor_profile", set, tool.Destructive, "Detach a sensor from its profile, back to the Default profile.", detachSensorProfile, tool.Guarded(previewDetach)),
+		tool.Def("detach_sensor_profile", set, tool.Destructive, "Detach a sensor from its profile, back to the Default profile.", detachSensorProfile, tool.Guarded(previewDetach),
+			tool.Undo[schemas.SensorID]("attach_sensor_profile attaches the sensor to this profile again.")),
 	}
 }
 
