@@ -1,0 +1,455 @@
+package tools_test
+
+// MCP tasks through a client that speaks them: mcp-go's (the go-sdk
+// client does not yet), on protocol 2025-11-25, against the real binary
+// over streamable HTTP and stdio. tools/testdata/tasks-client.mjs does the
+// same with the TypeScript SDK (TestTasksTypeScriptSDK).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+)
+
+const taskProtocol = "2025-11-25" // the protocol tasks are in (2026-07-28 drops tasks/result)
+
+// taskClient is one MCP session of a client that speaks tasks: mcp-go's
+// client, and its transport for what the client has no call for (a
+// task-augmented tools/call), or for a session joined on another replica.
+type taskClient struct {
+	t    *testing.T
+	tr   transport.Interface
+	c    *mcpclient.Client // nil: a session joined (joinSession)
+	init *mcpgo.InitializeResult
+	n    atomic.Int64
+}
+
+// connectTasks initializes a session over tr; caps are the client's
+// capabilities beyond tasks.
+func connectTasks(t *testing.T, tr transport.Interface, caps mcpgo.ClientCapabilities) *taskClient {
+	t.Helper()
+	c := mcpclient.NewClient(tr, mcpclient.WithProtocolVersion(taskProtocol))
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	init, err := c.Initialize(ctx, mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{ProtocolVersion: taskProtocol,
+		ClientInfo: mcpgo.Implementation{Name: "qcs-task-test", Version: "1"}, Capabilities: caps}})
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	return &taskClient{t: t, tr: tr, c: c, init: init}
+}
+
+// httpTasks connects to a server already serving HTTP.
+func httpTasks(t *testing.T, endpoint string, caps mcpgo.ClientCapabilities) *taskClient {
+	t.Helper()
+	tr, err := transport.NewStreamableHTTP(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connectTasks(t, tr, caps)
+}
+
+// joinSession sends requests of session id (initialized elsewhere) to
+// endpoint: another replica, which knows the session from the shared
+// store.
+func joinSession(t *testing.T, endpoint, id string) *taskClient {
+	t.Helper()
+	tr, err := transport.NewStreamableHTTP(endpoint, transport.WithSession(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.SetProtocolVersion(taskProtocol)
+	if err := tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return &taskClient{t: t, tr: tr}
+}
+
+// serverCmd is the binary on the sandbox at gateway, with flags.
+func serverCmd(gateway string, flags ...string) *exec.Cmd {
+	cmd := exec.Command(binary, append([]string{"--toolsets", "all"}, flags...)...)
+	cmd.Env = append(os.Environ(), "QUALYS_GATEWAY_URL="+gateway, "QUALYS_USERNAME=tester", "QUALYS_PASSWORD=canary-pass-7f3a", "QUALYS_POD=")
+	return cmd
+}
+
+// startSandbox serves sb on loopback for the test.
+func startSandbox(t *testing.T, sb *sandbox.Server) string {
+	t.Helper()
+	base, closeSB, err := sb.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeSB)
+	return base
+}
+
+// taskServer starts the binary on sb over HTTP or stdio, and a client
+// session on it; logs are its stderr.
+func taskServer(t *testing.T, sb *sandbox.Server, overHTTP bool, flags ...string) (tc *taskClient, logs *syncBuffer) {
+	t.Helper()
+	base := startSandbox(t, sb)
+	logs = &syncBuffer{}
+	if overHTTP {
+		cmd := serverCmd(base, append([]string{"--http", "127.0.0.1:0", "--log-level", "info"}, flags...)...)
+		return httpTasks(t, startHTTP(t, cmd, logs), mcpgo.ClientCapabilities{}), logs
+	}
+	cmd := serverCmd(base, flags...)
+	tr := transport.NewStdioWithOptions(cmd.Path, cmd.Env, cmd.Args[1:])
+	tc = connectTasks(t, tr, mcpgo.ClientCapabilities{})
+	go io.Copy(logs, tr.Stderr())
+	return tc, logs
+}
+
+// send is one JSON-RPC request of the session; its result decodes into
+// out. An error answer is an error naming its code.
+func (tc *taskClient) send(method string, params, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	resp, err := tc.tr.SendRequest(ctx, transport.JSONRPCRequest{JSONRPC: mcpgo.JSONRPC_VERSION, ID: mcpgo.NewRequestId(fmt.Sprintf("t%d", tc.n.Add(1))), Method: method, Params: params})
+	switch {
+	case err != nil:
+		return err
+	case resp.Error != nil:
+		return fmt.Errorf("JSON-RPC error %d: %s", resp.Error.Code, resp.Error.Message)
+	}
+	return json.Unmarshal(resp.Result, out)
+}
+
+// start calls a tool as a task (task: params.task, e.g. a ttl) and
+// returns the task the server answered at once.
+func (tc *taskClient) start(name string, args any, task map[string]any) mcpgo.Task {
+	tc.t.Helper()
+	var created mcpgo.CreateTaskResult
+	if err := tc.send(string(mcpgo.MethodToolsCall), map[string]any{"name": name, "arguments": args, "task": task}, &created); err != nil || created.Task.TaskId == "" {
+		tc.t.Fatalf("%s as a task: %v %+v", name, err, created)
+	}
+	return created.Task
+}
+
+func (tc *taskClient) get(id string) (mcpgo.Task, error) {
+	var res mcpgo.GetTaskResult
+	return res.Task, tc.send(string(mcpgo.MethodTasksGet), mcpgo.GetTaskParams{TaskId: id}, &res)
+}
+
+func (tc *taskClient) cancel(id string) (mcpgo.Task, error) {
+	var res mcpgo.CancelTaskResult
+	return res.Task, tc.send(string(mcpgo.MethodTasksCancel), mcpgo.CancelTaskParams{TaskId: id}, &res)
+}
+
+// result is tasks/result: the tool's result as JSON, or the error.
+func (tc *taskClient) result(id string) (map[string]any, *mcpgo.TaskResultResult, error) {
+	var raw json.RawMessage
+	if err := tc.send(string(mcpgo.MethodTasksResult), mcpgo.TaskResultParams{TaskId: id}, &raw); err != nil {
+		return nil, nil, err
+	}
+	res, err := mcpgo.ParseTaskResultResult(&raw)
+	if err != nil {
+		tc.t.Fatalf("tasks/result: %v: %s", err, raw)
+	}
+	return resultJSON(tc.t, res.Content), res, nil
+}
+
+// waitFor polls tasks/get until ok says the task is what the test waits
+// for; it fails the test otherwise.
+func (tc *taskClient) waitFor(id, what string, ok func(mcpgo.Task) bool) mcpgo.Task {
+	tc.t.Helper()
+	var last mcpgo.Task
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		task, err := tc.get(id)
+		if err != nil {
+			tc.t.Fatalf("tasks/get %s: %v", id, err)
+		}
+		if last = task; ok(task) {
+			return task
+		}
+	}
+	tc.t.Fatalf("task %s: never %s; last: %+v", id, what, last)
+	return last
+}
+
+// call is a plain tools/call.
+func (tc *taskClient) call(name string, args any) map[string]any {
+	tc.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := tc.c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: name, Arguments: args}})
+	if err != nil || res.IsError {
+		tc.t.Fatalf("%s: %v %+v", name, err, res)
+	}
+	return resultJSON(tc.t, res.Content)
+}
+
+// resultJSON is a result's text content as a JSON object.
+func resultJSON(t *testing.T, content []mcpgo.Content) map[string]any {
+	t.Helper()
+	var text strings.Builder
+	for _, c := range content {
+		if tc, ok := c.(mcpgo.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text.String()), &m); err != nil {
+		t.Fatalf("the result is not a JSON object: %q", text.String())
+	}
+	return m
+}
+
+var report = map[string]any{"name": "Nightly images", "templateName": "CS_IMAGE_VULNERABILITY"}
+
+// taskTools are the tools a client may run as tasks.
+var taskTools = []string{"create_report", "create_registry_schedule", "delete_images", "delete_containers", "delete_sensors", "delete_registries", "delete_registry_schedules"}
+
+// create_report as a task answers at once; tasks/get shows its progress
+// (the report's status, by UUID); tasks/result is the tool's result, with
+// the UUID of a report that was generated; the plain call still works.
+// Over HTTP and stdio; the server advertises tasks and the tools that
+// take them.
+func TestTasksCreateReport(t *testing.T) {
+	for _, overHTTP := range []bool{true, false} {
+		t.Run(map[bool]string{true: "http", false: "stdio"}[overHTTP], func(t *testing.T) {
+			sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+			sb.SetReportTiming(1500*time.Millisecond, 1500*time.Millisecond)
+			tc, logs := taskServer(t, sb, overHTTP, "--metrics", "127.0.0.1:0")
+
+			caps := tc.init.Capabilities.Tasks
+			if caps == nil || caps.Requests == nil || caps.Requests.Tools == nil || caps.Requests.Tools.Call == nil || caps.Cancel == nil || caps.List == nil {
+				t.Fatalf("task capabilities: %+v", caps)
+			}
+			var list mcpgo.ListToolsResult
+			if err := tc.send(string(mcpgo.MethodToolsList), map[string]any{}, &list); err != nil {
+				t.Fatal(err)
+			}
+			var offered []string
+			for _, tl := range list.Tools {
+				if tl.Execution != nil && tl.Execution.TaskSupport == mcpgo.TaskSupportOptional {
+					offered = append(offered, tl.Name)
+				}
+			}
+			if slices.Sort(offered); !slices.Equal(offered, slices.Sorted(slices.Values(taskTools))) {
+				t.Fatalf("tools offered as tasks: %v", offered)
+			}
+
+			task := tc.start("create_report", report, map[string]any{})
+			if task.Status != mcpgo.TaskStatusWorking || task.TTL == nil || *task.TTL != time.Hour.Milliseconds() {
+				t.Fatalf("the task answered: %+v", task)
+			}
+			uuid := ""
+			tc.waitFor(task.TaskId, "showing the report's progress", func(tk mcpgo.Task) bool {
+				if tk.Status != mcpgo.TaskStatusWorking {
+					t.Fatalf("the task ended before its progress was seen: %+v", tk)
+				}
+				if i := strings.Index(tk.StatusMessage, `"Nightly images" (`); i >= 0 && (strings.HasSuffix(tk.StatusMessage, "is QUEUED") || strings.HasSuffix(tk.StatusMessage, "is RUNNING")) {
+					uuid = strings.SplitN(tk.StatusMessage[i+len(`"Nightly images" (`):], ")", 2)[0]
+					return true
+				}
+				return false
+			})
+			res, raw, err := tc.result(task.TaskId)
+			if err != nil || raw.IsError || res["status"] != "GENERATED" || res["reportUuid"] != uuid || !strings.Contains(fmt.Sprint(res["next"]), "download_report") {
+				t.Fatalf("tasks/result: %v %v (the progress named %q)", err, res, uuid)
+			}
+			if done, _ := tc.get(task.TaskId); done.Status != mcpgo.TaskStatusCompleted {
+				t.Fatalf("tasks/get after the end: %+v", done)
+			}
+			if csv := tc.call("download_report", map[string]any{"reportUuid": uuid}); csv["reportUuid"] != uuid || csv["totalRows"] == nil {
+				t.Fatalf("download_report of the task's report: %v", csv)
+			}
+			// the plain call, for clients without tasks: as before
+			plain := tc.call("create_report", report)
+			if plain["reportUuid"] == nil || plain["status"] != nil || !strings.Contains(fmt.Sprint(plain["next"]), "Poll list_reports") {
+				t.Fatalf("the plain call: %v", plain)
+			}
+			if waited := tc.call("create_report", map[string]any{"name": "Waited", "templateName": "CS_PODS", "wait": true}); waited["status"] != "GENERATED" {
+				t.Fatalf("the plain call with wait: %v", waited)
+			}
+			// telemetry: the task counted by tool and status, none running
+			u := metricsAddrRE.FindStringSubmatch(logs.String())
+			if u == nil {
+				t.Fatalf("no metrics listener: %s", logs.String())
+			}
+			fams := waitMetric(t, u[1], "qualys_cs_mcp_tasks_total", map[string]string{"tool": "create_report", "status": "completed"}, 1)
+			if value(fams, "qualys_cs_mcp_tasks_running", nil) != 0 || value(fams, "qualys_cs_mcp_task_duration_seconds", map[string]string{"tool": "create_report"}) != 1 {
+				t.Fatalf("task metrics: running %v, durations %v", value(fams, "qualys_cs_mcp_tasks_running", nil), value(fams, "qualys_cs_mcp_task_duration_seconds", map[string]string{"tool": "create_report"}))
+			}
+		})
+	}
+}
+
+// pollsStop cancels a task that polls Qualys (GET prefix) and checks the
+// polling stops: no request reaches the sandbox after the cancel.
+func pollsStop(t *testing.T, sb *sandbox.Server, prefix string, cancel func() (mcpgo.Task, error)) mcpgo.Task {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); sb.Count("GET", prefix) < 3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the task does not poll %s: %d requests", prefix, sb.Count("GET", prefix))
+		}
+	}
+	task, err := cancel()
+	if err != nil || task.Status != mcpgo.TaskStatusCancelled {
+		t.Fatalf("tasks/cancel: %v %+v", err, task)
+	}
+	time.Sleep(300 * time.Millisecond) // a request already on the wire lands
+	n := sb.Count("GET", prefix)
+	time.Sleep(4 * time.Second) // longer than the polls' interval then (at most pollMax, 10 s, after a minute)
+	if m := sb.Count("GET", prefix); m != n {
+		t.Fatalf("the cancelled task went on polling Qualys: %d requests to %s after the cancel, then %d", n, prefix, m)
+	}
+	return task
+}
+
+// A cancelled task stops polling Qualys (the sandbox's request count
+// stops), tasks/result says it was cancelled, and tasks/get keeps what
+// it had done (the report's UUID).
+func TestTaskCancelStopsPolling(t *testing.T) {
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb.SetReportTiming(time.Hour, time.Hour)
+	tc, _ := taskServer(t, sb, true)
+	task := tc.start("create_report", report, map[string]any{"ttl": 600000})
+	pollsStop(t, sb, "/reports", func() (mcpgo.Task, error) { return tc.cancel(task.TaskId) })
+	if _, _, err := tc.result(task.TaskId); err == nil || !strings.Contains(err.Error(), "-32800") {
+		t.Fatalf("tasks/result of the cancelled task: %v", err)
+	}
+	got, _ := tc.get(task.TaskId)
+	if got.Status != mcpgo.TaskStatusCancelled || !strings.Contains(got.StatusMessage, `its last progress: report "Nightly images" (`) {
+		t.Fatalf("tasks/get of the cancelled task: %+v", got)
+	}
+}
+
+// Two replicas share a store (miniredis here; the binary speaks Redis to
+// it): a task started on one is read on the other, tasks/get with its
+// progress and tasks/result with its result, and cancelled there (the
+// one that runs it stops polling Qualys). Another session reads none of
+// it.
+func TestTasksAcrossReplicas(t *testing.T) {
+	mr := miniredis.RunT(t)
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb.SetReportTiming(1500*time.Millisecond, 1500*time.Millisecond)
+	rs := startReplicas(t, 2, startSandbox(t, sb), []string{"--state", "redis://" + mr.Addr() + "/0"}, []string{"QUALYS_MCP_STATE_KEY=tasks-e2e-key"})
+	a := httpTasks(t, rs.Endpoints[0], mcpgo.ClientCapabilities{})
+	b := joinSession(t, rs.Endpoints[1], a.c.GetSessionId())
+	if caps := a.init.Capabilities.Tasks; caps == nil || caps.List != nil {
+		t.Fatalf("with a shared store tasks/list is not offered (each replica lists its own): %+v", caps)
+	}
+
+	task := a.start("create_report", report, map[string]any{})
+	b.waitFor(task.TaskId, "working with progress on the other replica", func(tk mcpgo.Task) bool {
+		return tk.Status == mcpgo.TaskStatusWorking && strings.Contains(tk.StatusMessage, `report "Nightly images" (`)
+	})
+	res, _, err := b.result(task.TaskId)
+	if err != nil || res["status"] != "GENERATED" || res["reportUuid"] == nil {
+		t.Fatalf("tasks/result on the other replica: %v %v", err, res)
+	}
+	if got, err := b.get(task.TaskId); err != nil || got.Status != mcpgo.TaskStatusCompleted {
+		t.Fatalf("tasks/get on the other replica after the end: %v %+v", err, got)
+	}
+	other := httpTasks(t, rs.Endpoints[1], mcpgo.ClientCapabilities{})
+	if got, err := other.get(task.TaskId); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("another session read the task: %v %+v", err, got)
+	}
+
+	sb.SetReportTiming(time.Hour, time.Hour)
+	long := a.start("create_report", report, map[string]any{})
+	pollsStop(t, sb, "/reports", func() (mcpgo.Task, error) { return b.cancel(long.TaskId) })
+	if _, _, err := b.result(long.TaskId); err == nil || !strings.Contains(err.Error(), "-32800") {
+		t.Fatalf("tasks/result of the cancelled task on the other replica: %v", err)
+	}
+	if got, _ := a.get(long.TaskId); got.Status != mcpgo.TaskStatusCancelled {
+		t.Fatalf("tasks/get on the replica that ran it: %+v", got)
+	}
+}
+
+// A bulk deletion as a task: consent stays a person's. The client
+// declares form elicitation, but a task cannot ask it (its client was
+// answered already): the task's result is the confirmation page's link,
+// and nothing is deleted; calling again changes nothing until the person
+// confirms on the page. Then the same call, as a task, deletes once and
+// follows the deletion job until the image is no longer listed.
+func TestDestructiveTaskWaitsForAPerson(t *testing.T) {
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	logs := &syncBuffer{}
+	tc := httpTasks(t, startHTTP(t, serverCmd(startSandbox(t, sb), "--http", "127.0.0.1:0", "--log-level", "info"), logs),
+		mcpgo.ClientCapabilities{Elicitation: &mcpgo.ElicitationCapability{Form: &struct{}{}}})
+	unused := invFirst(t, sb.InventoryImages(), func(im sandbox.Image) bool { return im.AssociatedContainersCount == 0 })
+	args := map[string]any{"imageIds": []string{unused.UUID}}
+
+	var link string
+	for i := range 2 {
+		task := tc.start("delete_images", args, map[string]any{})
+		tc.waitFor(task.TaskId, "ended", func(tk mcpgo.Task) bool { return tk.Status.IsTerminal() })
+		res, _, err := tc.result(task.TaskId)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pageLink(t, res); i == 1 && got != link {
+			t.Fatalf("the second call made another page: %s, then %s", link, got)
+		} else {
+			link = got
+		}
+		if n := sb.Count("DELETE", ""); n != 0 {
+			t.Fatalf("a task deleted without a person's consent: %d DELETEs", n)
+		}
+	}
+	decideOnPage(t, link, "confirm")
+	task := tc.start("delete_images", args, map[string]any{})
+	tc.waitFor(task.TaskId, "ended", func(tk mcpgo.Task) bool { return tk.Status.IsTerminal() })
+	res, _, err := tc.result(task.TaskId)
+	if err != nil || res["deletionJobId"] == nil || fmt.Sprint(res["gone"]) != fmt.Sprint([]any{unused.UUID}) || res["remaining"] != nil {
+		t.Fatalf("the confirmed deletion as a task: %v %v", err, res)
+	}
+	if n := sb.Count("DELETE", "/images"); n != 1 {
+		t.Fatalf("%d DELETEs", n)
+	}
+	if slices.ContainsFunc(sb.InventoryImages(), func(im sandbox.Image) bool { return im.UUID == unused.UUID }) {
+		t.Fatal("the image is still there")
+	}
+}
+
+// A forced rescan as a task: create_registry_schedule (onDemand,
+// forceScan) answers at once, its progress is the scan's status, and its
+// result the schedule as the scan left it. Automatic schedules have no
+// scan to follow: as a task they answer what the plain call does.
+func TestRescanTask(t *testing.T) {
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb.SetScanTiming(time.Second, time.Second)
+	tc, _ := taskServer(t, sb, true)
+	filters := []any{map[string]any{"repoTags": []any{map[string]any{"repo": "azuretest"}}}}
+	task := tc.start("create_registry_schedule", map[string]any{"registryId": sandbox.AzureRegistryID, "onDemand": true, "forceScan": true, "filters": filters}, map[string]any{})
+	seen := map[string]bool{}
+	tc.waitFor(task.TaskId, "ended", func(tk mcpgo.Task) bool {
+		for _, st := range []string{"Queued", "Running"} {
+			seen[st] = seen[st] || strings.HasSuffix(tk.StatusMessage, "is "+st)
+		}
+		return tk.Status.IsTerminal()
+	})
+	res, _, err := tc.result(task.TaskId)
+	sched, _ := res["schedule"].(map[string]any)
+	if err != nil || res["status"] != "Finished" || sched["forceScan"] != true || sched["jobCompletionDate"] == nil || !seen["Queued"] || !seen["Running"] {
+		t.Fatalf("the rescan as a task: %v %v (progress seen: %v)", err, res, seen)
+	}
+	auto := tc.start("create_registry_schedule", map[string]any{"registryId": sandbox.AzureRegistryID, "onDemand": false, "schedule": "03:00", "filters": filters}, map[string]any{})
+	tc.waitFor(auto.TaskId, "ended", func(tk mcpgo.Task) bool { return tk.Status.IsTerminal() })
+	if res, _, err := tc.result(auto.TaskId); err != nil || res["created"] != true || res["schedule"] != nil {
+		t.Fatalf("an automatic schedule as a task: %v %v", err, res)
+	}
+}
