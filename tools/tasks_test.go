@@ -223,14 +223,18 @@ var taskTools = []string{"create_report", "create_registry_schedule", "delete_im
 // create_report as a task answers at once; tasks/get shows its progress
 // (the report's status, by UUID); tasks/result is the tool's result, with
 // the UUID of a report that was generated; the plain call still works.
-// Over HTTP and stdio; the server advertises tasks and the tools that
-// take them.
+// Over HTTP (stateful and --stateless) and stdio; the server advertises
+// tasks and the tools that take them.
 func TestTasksCreateReport(t *testing.T) {
-	for _, overHTTP := range []bool{true, false} {
-		t.Run(map[bool]string{true: "http", false: "stdio"}[overHTTP], func(t *testing.T) {
+	for _, mode := range []string{"http", "stdio", "stateless"} {
+		t.Run(mode, func(t *testing.T) {
 			sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
 			sb.SetReportTiming(1500*time.Millisecond, 1500*time.Millisecond)
-			tc, logs := taskServer(t, sb, overHTTP, "--metrics", "127.0.0.1:0")
+			flags := []string{"--metrics", "127.0.0.1:0"}
+			if mode == "stateless" {
+				flags = append(flags, "--stateless")
+			}
+			tc, logs := taskServer(t, sb, mode != "stdio", flags...)
 
 			caps := tc.init.Capabilities.Tasks
 			if caps == nil || caps.Requests == nil || caps.Requests.Tools == nil || caps.Requests.Tools.Call == nil || caps.Cancel == nil || caps.List == nil {

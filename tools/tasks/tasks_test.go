@@ -263,3 +263,16 @@ func TestHandler(t *testing.T) {
 		t.Fatalf("passed on to mcp-go: %q", passed)
 	}
 }
+
+// A 2026-07-28 request cannot read a task's result (tasks/result is gone
+// there): params.task is ignored, and the call answers its result.
+func TestModernRequestsRunPlain(t *testing.T) {
+	w := &work{ready: make(chan struct{})}
+	close(w.ready)
+	a, _ := replica(t, state.NewMemory(), "a", w)
+	got := call(t, a, "tools/call", map[string]any{"name": "create_report", "arguments": map[string]any{}, "task": map[string]any{},
+		"_meta": map[string]any{mcp.MetaKeyProtocolVersion: mcp.ProtocolVersion20260728, mcp.MetaKeyClientCapabilities: map[string]any{}}})
+	if field(got, "result", "task") != nil || !strings.Contains(fmt.Sprint(field(got, "result", "content")), "GENERATED") {
+		t.Fatalf("a 2026-07-28 task-augmented call: %v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,18 @@ func follow(ctx context.Context, maxWait time.Duration, poll func() (done bool, 
 	}
 }
 
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// word shows a value Qualys answered (an ID, a status) in a progress
+// message: as it is when it is a plain word, as Qualys' IDs and statuses
+// are, else quoted and escaped.
+func word(s string) string {
+	if plainWord.MatchString(s) {
+		return s
+	}
+	return shape.Quote(s)
+}
+
 // anyOf is the QQL that matches any of ids in field.
 func anyOf(field string, ids []string) string {
 	terms := make([]string, len(ids))
@@ -98,7 +111,7 @@ func followDeletion(ctx context.Context, out any, what string, ids []string, lef
 		if remaining, err = left(); err != nil {
 			return false, err
 		}
-		tool.Progress(ctx, len(remaining) == 0, "deletion job %s: %d of %d %s(s) gone", job, len(ids)-len(remaining), len(ids), what)
+		tool.Progress(ctx, len(remaining) == 0, "deletion job %s: %d of %d %s(s) gone", word(job), len(ids)-len(remaining), len(ids), what)
 		return len(remaining) == 0, nil
 	})
 	if err != nil && remaining == nil {

@@ -60,7 +60,7 @@ func createReport(ctx context.Context, c *tool.Ctx, in *schemas.CreateReport) (a
 		m["next"] = "Qualys did not answer the report's UUID: find it by name with list_reports, then poll until GENERATED."
 		return m, nil
 	}
-	tool.Progress(ctx, false, "requested report %q (%s)", in.Name, id)
+	tool.Progress(ctx, false, "requested report %q (%s)", in.Name, word(id))
 	maxWait := time.Duration(cmp.Or(in.MaxWaitSeconds, schemas.DefaultReportWait)) * time.Second
 	if task {
 		maxWait = 0
@@ -92,7 +92,7 @@ func waitReport(ctx context.Context, c *tool.Ctx, id, name string, maxWait time.
 		}
 		status = str(rep["status"])
 		done := status != "QUEUED" && status != "RUNNING"
-		tool.Progress(ctx, done, "report %q (%s) is %s", name, id, status)
+		tool.Progress(ctx, done, "report %q (%s) is %s", name, word(id), word(status))
 		return done, nil
 	})
 	return status, err

@@ -125,7 +125,7 @@ func followScan(ctx context.Context, c *tool.Ctx, registryID string, m map[strin
 		}
 		sched = all[i]
 		done := !slices.Contains(cancellable, str(sched["status"]))
-		tool.Progress(ctx, done, "scan %s of registry %s is %s", id, registryID, str(sched["status"]))
+		tool.Progress(ctx, done, "scan %s of registry %s is %s", word(id), word(registryID), word(str(sched["status"])))
 		return done, nil
 	})
 	if sched != nil {
