@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -273,7 +275,7 @@ func TestTasksCreateReport(t *testing.T) {
 			if err != nil || raw.IsError || res["status"] != "GENERATED" || res["reportUuid"] != uuid || !strings.Contains(fmt.Sprint(res["next"]), "download_report") {
 				t.Fatalf("tasks/result: %v %v (the progress named %q)", err, res, uuid)
 			}
-			if done, _ := tc.get(task.TaskId); done.Status != mcpgo.TaskStatusCompleted {
+			if done, _ := tc.get(task.TaskId); done.Status != mcpgo.TaskStatusCompleted || !strings.HasSuffix(done.StatusMessage, uuid+") is GENERATED") {
 				t.Fatalf("tasks/get after the end: %+v", done)
 			}
 			if csv := tc.call("download_report", map[string]any{"reportUuid": uuid}); csv["reportUuid"] != uuid || csv["totalRows"] == nil {
@@ -364,7 +366,7 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	if err != nil || res["status"] != "GENERATED" || res["reportUuid"] == nil {
 		t.Fatalf("tasks/result on the other replica: %v %v", err, res)
 	}
-	if got, err := b.get(task.TaskId); err != nil || got.Status != mcpgo.TaskStatusCompleted {
+	if got, err := b.get(task.TaskId); err != nil || got.Status != mcpgo.TaskStatusCompleted || !strings.HasSuffix(got.StatusMessage, "is GENERATED") {
 		t.Fatalf("tasks/get on the other replica after the end: %v %+v", err, got)
 	}
 	other := httpTasks(t, rs.Endpoints[1], mcpgo.ClientCapabilities{})
@@ -456,4 +458,108 @@ func TestRescanTask(t *testing.T) {
 	if res, _, err := tc.result(auto.TaskId); err != nil || res["created"] != true || res["schedule"] != nil {
 		t.Fatalf("an automatic schedule as a task: %v %v", err, res)
 	}
+}
+
+// tsSDK finds the TypeScript SDK .ci/run installs (QUALYS_CS_MCP_TS_SDK,
+// else .ci/npm) and node; without them the test is skipped, saying how to
+// install them, unless QUALYS_CS_MCP_TS_SDK says they are there.
+func tsSDK(t *testing.T) (modules, node string) {
+	t.Helper()
+	b, err := os.ReadFile("../.ci/tools.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TS_SDK_VERSION=(\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal(".ci/tools.sh pins no TS_SDK_VERSION")
+	}
+	version := string(m[1])
+	missing := t.Skipf
+	if modules = os.Getenv("QUALYS_CS_MCP_TS_SDK"); modules != "" {
+		missing = t.Fatalf
+	} else {
+		modules, _ = filepath.Abs("../.ci/npm/@modelcontextprotocol+sdk@" + version + "/node_modules")
+	}
+	pkg, err := os.ReadFile(filepath.Join(modules, "@modelcontextprotocol/sdk/package.json"))
+	if err != nil || !strings.Contains(string(pkg), `"version": "`+version+`"`) {
+		missing("the TypeScript SDK %s is not installed in %s (.ci/run installs it: . .ci/tools.sh; npm_tool @modelcontextprotocol/sdk %s)", version, modules, version)
+	}
+	if node, err = exec.LookPath("node"); err != nil {
+		missing("node is not on PATH (.ci/run puts it there: . .ci/tools.sh; use_node22)")
+	}
+	return modules, node
+}
+
+// MCP tasks through the TypeScript SDK's client (tools/testdata/
+// tasks-client.mjs), an implementation independent of the server's: its
+// schemas judge every answer. create_report as a task streams its status
+// (the report's progress) and ends with the report's UUID; the plain call
+// still works; a cancelled task stops polling Qualys, and its result is
+// the SDK's -32800.
+func TestTasksTypeScriptSDK(t *testing.T) {
+	modules, node := tsSDK(t)
+	sb := NewSandbox(t, sandbox.Options{Username: "tester", Password: "canary-pass-7f3a"})
+	sb.SetReportTiming(time.Second, time.Second)
+	logs := &syncBuffer{}
+	endpoint := startHTTP(t, serverCmd(startSandbox(t, sb), "--http", "127.0.0.1:0", "--log-level", "info"), logs)
+	run := func(mode string) map[string]any {
+		var stderr strings.Builder
+		cmd := exec.Command(node, "testdata/tasks-client.mjs", modules, endpoint, mode)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var got map[string]any
+		if err != nil || json.Unmarshal(out, &got) != nil {
+			t.Fatalf("the TypeScript client (%s): %v\n%s%s\nserver: %s", mode, err, out, stderr.String(), logs.String())
+		}
+		return got
+	}
+
+	got := run("complete")
+	if got["protocol"] != taskProtocol || fmt.Sprint(got["taskTools"]) != fmt.Sprint(slices.Sorted(slices.Values(taskTools))) || jsonPath(got, "capabilities", "requests", "tools", "call") == nil {
+		t.Fatalf("what the SDK learnt: protocol %v, task tools %v, capabilities %v", got["protocol"], got["taskTools"], got["capabilities"])
+	}
+	stream, _ := got["stream"].([]any)
+	var progress bool
+	for _, m := range stream {
+		progress = progress || strings.Contains(fmt.Sprint(jsonPath(m, "statusMessage")), `report "TS nightly" (`)
+	}
+	last := jsonPath(stream, fmt.Sprint(len(stream)-1))
+	if len(stream) < 3 || jsonPath(stream, "0", "type") != "taskCreated" || !progress || jsonPath(last, "type") != "result" ||
+		jsonPath(last, "result", "status") != "GENERATED" || jsonPath(last, "result", "reportUuid") == nil {
+		t.Fatalf("create_report as a task through the SDK: %v", stream)
+	}
+	if jsonPath(got, "plain", "reportUuid") == nil || jsonPath(got, "plain", "status") != nil {
+		t.Fatalf("the plain call through the SDK: %v", got["plain"])
+	}
+
+	sb.SetReportTiming(time.Hour, time.Hour)
+	got = run("cancel")
+	if got["cancelled"] != "cancelled" || jsonPath(got, "afterCancel", "status") != "cancelled" || jsonPath(got, "cancelledResult", "code") != float64(mcpgo.REQUEST_INTERRUPTED) {
+		t.Fatalf("the cancelled task through the SDK: %v", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	n := sb.Count("GET", "/reports")
+	time.Sleep(4 * time.Second)
+	if m := sb.Count("GET", "/reports"); m != n {
+		t.Fatalf("the task cancelled through the SDK went on polling Qualys: %d requests, then %d", n, m)
+	}
+}
+
+// jsonPath walks decoded JSON by object keys and array indexes.
+func jsonPath(v any, path ...string) any {
+	for _, k := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(k, &i); err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }

@@ -228,8 +228,8 @@ func (s *Store) addHooks(h *server.Hooks) {
 }
 
 // show gives a task mcp-go answers (this replica's) what the store knows
-// beyond it: the progress of a running task, what a cancelled one had
-// done.
+// beyond it: the progress of a running task, the last progress of one
+// that ended (what a cancelled one had done).
 func (s *Store) show(ctx context.Context, t *mcp.Task) {
 	switch t.Status {
 	case mcp.TaskStatusWorking:
@@ -238,7 +238,7 @@ func (s *Store) show(ctx context.Context, t *mcp.Task) {
 			t.StatusMessage, t.LastUpdatedAt = o.rec.Task.StatusMessage, o.rec.Task.LastUpdatedAt
 		}
 		s.mu.Unlock()
-	case mcp.TaskStatusCancelled:
+	case mcp.TaskStatusCompleted, mcp.TaskStatusCancelled:
 		if r, err := s.Get(ctx, t.TaskId); err == nil && r != nil && r.Task.Status == t.Status {
 			t.StatusMessage = r.Task.StatusMessage
 		}
@@ -296,6 +296,7 @@ func (s *Store) addTaskHooks(h *server.TaskHooks) {
 		r := o.rec
 		r.Task.Status, r.Task.LastUpdatedAt = m.Status, s.now().UTC().Format(time.RFC3339)
 		switch {
+		case m.Status == mcp.TaskStatusCompleted: // its last progress: "report ... is GENERATED"
 		case m.Status == mcp.TaskStatusCancelled && r.Task.StatusMessage != "":
 			// what it had done when it stopped (a report's UUID): not lost
 			r.Task.StatusMessage = m.StatusMessage + "; its last progress: " + r.Task.StatusMessage
