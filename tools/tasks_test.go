@@ -429,6 +429,26 @@ func TestDestructiveTaskWaitsForAPerson(t *testing.T) {
 	if slices.ContainsFunc(sb.InventoryImages(), func(im sandbox.Image) bool { return im.UUID == unused.UUID }) {
 		t.Fatal("the image is still there")
 	}
+
+	// A task that asked for progress waits for the person inside: its
+	// status says where to confirm, and it ends once they have.
+	other := invFirst(t, sb.InventoryImages(), func(im sandbox.Image) bool { return im.AssociatedContainersCount == 0 })
+	var created mcpgo.CreateTaskResult
+	if err := tc.send(string(mcpgo.MethodToolsCall), map[string]any{"name": "delete_images", "arguments": map[string]any{"imageIds": []string{other.UUID}},
+		"task": map[string]any{}, "_meta": map[string]any{"progressToken": "p1"}}, &created); err != nil {
+		t.Fatal(err)
+	}
+	waiting := tc.waitFor(created.Task.TaskId, "waiting for the person", func(tk mcpgo.Task) bool {
+		return tk.Status == mcpgo.TaskStatusWorking && strings.HasPrefix(tk.StatusMessage, "waiting for the user to confirm on http")
+	})
+	if n := sb.Count("DELETE", ""); n != 1 {
+		t.Fatalf("%d DELETEs while the task waits for the person", n)
+	}
+	decideOnPage(t, strings.Fields(strings.TrimPrefix(waiting.StatusMessage, "waiting for the user to confirm on "))[0], "confirm")
+	tc.waitFor(created.Task.TaskId, "ended", func(tk mcpgo.Task) bool { return tk.Status.IsTerminal() })
+	if res, _, err := tc.result(created.Task.TaskId); err != nil || fmt.Sprint(res["gone"]) != fmt.Sprint([]any{other.UUID}) || sb.Count("DELETE", "") != 2 {
+		t.Fatalf("the deletion that waited for the person: %v %v, %d DELETEs", err, res, sb.Count("DELETE", ""))
+	}
 }
 
 // A forced rescan as a task: create_registry_schedule (onDemand,
