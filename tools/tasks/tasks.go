@@ -303,9 +303,11 @@ func (s *Store) addTaskHooks(h *server.TaskHooks) {
 		default:
 			r.Task.StatusMessage = m.StatusMessage
 		}
-		// the answer tasks/result gives, from mcp-go itself (a finished
-		// task answers at once; no session: the hook runs outside one)
-		r.Answer, _ = json.Marshal(s.srv.HandleMessage(context.Background(), request("tasks/result", m.TaskID)))
+		if s.st.Shared() { // for the other replicas: this one's mcp-go answers its own
+			// the answer tasks/result gives, from mcp-go itself (a finished
+			// task answers at once; no session: the hook runs outside one)
+			r.Answer, _ = json.Marshal(s.srv.HandleMessage(context.Background(), request("tasks/result", m.TaskID)))
+		}
 		s.put(context.Background(), r)
 	}
 	h.AddOnTaskCompleted(ended)
