@@ -10,6 +10,7 @@ NODE22_VERSION=22.23.3      # Inspector 2.x and conformance >= 0.1.13 need Node 
 CONFORMANCE_VERSION=0.1.16  # @modelcontextprotocol/conformance: the latest tag
 CONFORMANCE_PRE=0.2.0-alpha.12 # its newest pre-release: server-session-lifecycle, http-header-validation
 INSPECTOR_VERSION=2.12.0    # @modelcontextprotocol/inspector, as README.md names it
+TS_SDK_VERSION=1.32.2       # @modelcontextprotocol/sdk: its client speaks MCP tasks (TestTasksTypeScriptSDK)
 KO_VERSION=v0.19.1          # github.com/google/ko: builds the container image, no Docker daemon
 CRANE_VERSION=v0.22.1       # github.com/google/go-containerregistry/cmd/crane: the image's base, on a loopback registry
 

@@ -28,6 +28,44 @@ type schedule struct {
 	ForceScan                 bool               `json:"forceScan"`
 	ScheduleIntervalInDays    *int               `json:"scheduleIntervalInDays"`
 	WeekDay                   *string            `json:"weekDay,omitempty"`
+
+	requested time.Time // an on-demand scan's request: it moves on with the clock
+}
+
+// scanTiming is how long an on-demand scan stays Queued, and then
+// Running, before it is Finished.
+type scanTiming struct{ queued, running time.Duration }
+
+// SetScanTiming sets how long a new on-demand scan stays Queued and then
+// Running before it is Finished (default 20s and 40s: long enough for a
+// person to see it queued, short enough to follow to its end).
+func (s *Server) SetScanTiming(queued, running time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.scans = scanTiming{queued, running}
+}
+
+// advance moves an on-demand scan Queued -> Running -> Finished with the
+// clock, with the job dates a scan sets; a cancelled one stays Canceled.
+func (st *state) advance(sc *schedule, now time.Time) {
+	if sc.requested.IsZero() || (sc.Status != "Queued" && sc.Status != "Running") {
+		return
+	}
+	t := st.scans
+	if t == (scanTiming{}) {
+		t = scanTiming{20 * time.Second, 40 * time.Second}
+	}
+	start, end := sc.requested.Add(t.queued), sc.requested.Add(t.queued+t.running)
+	switch {
+	case now.Before(start):
+		return
+	case now.Before(end):
+		sc.Status = "Running"
+	default:
+		sc.Status = "Finished"
+		sc.JobCompletionDate, sc.JobListingCompletionDate, sc.JobScanningCompletionDate = MillisOf(end), MillisOf(end), MillisOf(end)
+	}
+	sc.JobStartDate, sc.JobListingStartDate, sc.JobScanningStartDate, sc.Updated = MillisOf(start), MillisOf(start), MillisOf(start), MillisOf(start)
 }
 
 type scheduleFilter struct {
@@ -98,6 +136,9 @@ func (s *Server) scheduleRoutes() {
 	p := Base + "/registry/{registryId}/schedule"
 	m.HandleFunc("GET "+p, s.locked(func(w http.ResponseWriter, r *http.Request) {
 		if reg := s.registryOr404(w, r); reg != nil {
+			for _, sc := range reg.Schedules {
+				s.state.advance(sc, s.opts.Now())
+			}
 			listAnswer(w, r, reg.Schedules, "data")
 		}
 	}))
@@ -139,6 +180,7 @@ func (s *Server) scheduleOr404(w http.ResponseWriter, r *http.Request) (*registr
 	id := r.PathValue("scheduleId")
 	for _, sc := range reg.Schedules {
 		if sc.ScheduleUUID == id {
+			s.state.advance(sc, s.opts.Now())
 			return reg, sc
 		}
 	}
@@ -244,7 +286,7 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	sc := &schedule{ScheduleUUID: newUUID(), Created: now, Updated: now, Status: "Created"}
 	sc.apply(b)
 	if sc.OnDemand {
-		sc.Status = "Queued"
+		sc.Status, sc.requested = "Queued", s.opts.Now()
 	}
 	reg.Schedules = append(reg.Schedules, sc)
 	writeJSON(w, http.StatusOK, map[string]string{"scheduleUuid": sc.ScheduleUUID})

@@ -18,6 +18,7 @@ type state struct {
 	tags          tagState        // tags.go
 	policies      policyState     // policies.go
 	schedules     reportSchedules // reportschedules.go
+	scans         scanTiming      // schedules.go: how on-demand scans move on
 }
 
 // registry is a stored registry.

@@ -224,7 +224,7 @@ func (o *ScheduleOptions) check() error {
 // CreateSchedule is create_registry_schedule's input.
 type CreateSchedule struct {
 	RegistryID
-	OnDemand *bool            `json:"onDemand" jsonschema:"required,description=true: scan now; false: automatic"`
+	OnDemand *bool            `json:"onDemand" jsonschema:"required"` // the tool says: now (onDemand) or at a time
 	Filters  []ScheduleFilter `json:"filters" jsonschema:"required,minItems=1,maxItems=100"`
 	ScheduleOptions
 }

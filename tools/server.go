@@ -7,6 +7,8 @@ package tools
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
@@ -29,6 +31,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/service"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/shape"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tasks"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
@@ -82,6 +85,7 @@ type factory struct {
 	log     *slog.Logger
 	secrets *secret.Registry
 	shared  *service.SharedSessions // stateful HTTP sessions in a shared store; nil: in process
+	tasks   *tasks.Store            // MCP tasks: their progress, and (shared store) every replica's
 }
 
 // Server is the assembled MCP server and what it serves.
@@ -115,7 +119,11 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, shared: service.NewSharedSessions(o.State, o.Logger)}
+	ts, err := newTaskStore(o)
+	if err != nil {
+		return nil, err
+	}
+	f := &factory{client: c, opts: o, guard: g, log: o.Logger, secrets: o.Secrets, shared: service.NewSharedSessions(o.State, o.Logger), tasks: ts}
 	env := &extras.Env{Client: c, Secrets: o.Secrets, Log: o.Logger, Budget: o.ResultBudget, Handler: f.handler,
 		Result: func(v any, err error) *mcp.CallToolResult {
 			if err != nil {
@@ -140,10 +148,15 @@ func NewServer(c *client.Client, o Options) (*Server, error) {
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 	}
+	hooks, taskHooks := &server.Hooks{}, &server.TaskHooks{}
 	if f.shared != nil {
-		mcpOpts = append(mcpOpts, server.WithHooks(f.shared.Hooks()))
+		hooks = f.shared.Hooks()
 	}
+	o.Telemetry.TaskHooks(taskHooks)
+	mcpOpts = append(mcpOpts, server.WithHooks(hooks))
+	mcpOpts = append(mcpOpts, ts.Options(hooks, taskHooks)...) // tools whose work outlives a call run as tasks if the client asks
 	s := server.NewMCPServer("qualys-cs-mcp", o.Version, mcpOpts...)
+	ts.Attach(s)
 	if o.DynamicToolsets {
 		s.AddTools(extras.DynamicTools(s, chosen, env)...)
 	} else {
@@ -179,7 +192,32 @@ func (s *Server) ServeHTTP(ctx context.Context, o service.HTTPOptions, ready fun
 	if o.Stateless && s.f.opts.DynamicToolsets {
 		return extras.ErrDynamicStateless
 	}
-	return service.Serve(ctx, o, service.Deps{MCP: s.MCP, Guard: s.f.guard, Shared: s.f.shared, Log: s.f.log, Secrets: s.f.secrets, Telemetry: s.f.opts.Telemetry}, ready)
+	return service.Serve(ctx, o, service.Deps{MCP: s.MCP, Guard: s.f.guard, Shared: s.f.shared, Tasks: s.f.tasks, Log: s.f.log, Secrets: s.f.secrets, Telemetry: s.f.opts.Telemetry}, ready)
+}
+
+// newTaskStore keeps the records of MCP tasks in the state store, sealed
+// with the state keys as the guard's approvals are: the replicas that
+// share the store read each other's tasks, and nothing else can.
+func newTaskStore(o Options) (*tasks.Store, error) {
+	st, raw := o.State, o.StateKeys
+	if st == nil {
+		st = state.NewMemory()
+	}
+	if len(raw) == 0 {
+		raw = state.KeysFromEnv("")
+	}
+	keys, err := state.NewKeys(raw)
+	if err != nil {
+		return nil, err
+	}
+	return tasks.NewStore(state.Sealed(st, keys), randomReplica()), nil
+}
+
+// randomReplica names this process among the replicas (a task's owner).
+func randomReplica() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // handler is the one wrapper every tool shares: decode and validate,
@@ -216,7 +254,12 @@ func (f *factory) call(ctx context.Context, req mcp.CallToolRequest, t *tool.Too
 	}
 	c := &tool.Ctx{Client: f.client, Args: args, Tool: t, Budget: f.opts.ResultBudget, NoConfirm: f.guard.Off()}
 	secrets := shape.SecretValues(args)
-	ctx = secret.With(tool.WithProgress(ctx, req, func(m string) string { return f.secrets.Redact(m, secrets...) }), secrets...)
+	redact := func(m string) string { return f.secrets.Redact(m, secrets...) }
+	ctx = secret.With(tool.WithProgress(ctx, req, redact), secrets...)
+	if t.Task && req.Params.Task != nil && f.tasks.ID(ctx) != "" { // a task: answered already, it follows the work to its end
+		ctx = tool.AsTask(ctx, func(m string) { f.tasks.Progress(ctx, redact(m)) })
+		ctx = consent.Parking(ctx, func() func() { return func() {} }) // it holds no connection a wait could park
+	}
 	ctx, trace := client.WithTrace(ctx)
 	var out any
 	if t.Guards(in) && !f.guard.Off() {

@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/state"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tool"
 )
 
 const (
@@ -118,8 +119,13 @@ func fingerprint(target any) string {
 
 // elicitMode is how the client can ask the user: "form", "url" (URL
 // mode), or "" (it cannot). With passkeyOnly no form may confirm: a
-// client with URL mode is asked in it, any other has none.
+// client with URL mode is asked in it, any other has none. A call that
+// runs as an MCP task cannot ask: its client was answered already (the
+// confirmation page asks instead).
 func elicitMode(ctx context.Context, passkeyOnly bool) string {
+	if tool.InTask(ctx) {
+		return ""
+	}
 	var caps *mcp.ElicitationCapability
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
 		if info.ClientCapabilities != nil {

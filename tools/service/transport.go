@@ -26,6 +26,7 @@ import (
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/jsonlimit"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client/secret"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/consent"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/tasks"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/telemetry"
 )
 
@@ -119,6 +120,7 @@ type Deps struct {
 	MCP       *server.MCPServer
 	Guard     *consent.Guard
 	Shared    *SharedSessions // nil: sessions in this process
+	Tasks     *tasks.Store    // MCP tasks: another replica's are answered from the shared store
 	Log       *slog.Logger
 	Secrets   *secret.Registry
 	Telemetry *telemetry.Telemetry // the sessions live; nil: off
@@ -233,7 +235,7 @@ func (d Deps) mcpHandler(ctx context.Context, o HTTPOptions) http.Handler {
 		g.sessions.end = func(id string) { endSession(mcpHTTP, id) }
 		go g.sessions.run(ctx)
 	}
-	g.next = mcpHTTP
+	g.next = d.Tasks.Handler(mcpHTTP, o.MaxBody)
 	return g
 }
 

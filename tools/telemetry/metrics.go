@@ -28,6 +28,7 @@ const Namespace = "qualys_cs_mcp"
 // a timeout of its own (60 s by default).
 var (
 	toolBuckets     = []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120}
+	taskBuckets     = []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600} // a task may run its ttl: at most an hour
 	upstreamBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 )
 
@@ -50,6 +51,9 @@ type metrics struct {
 	upTime   *prometheus.HistogramVec // method, class
 	guard    *prometheus.CounterVec   // decision, by
 	waiting  prometheus.Gauge
+	tasks    *prometheus.CounterVec   // tool, status
+	taskTime *prometheus.HistogramVec // tool
+	running  prometheus.Gauge
 	sessions atomic.Pointer[func() int]
 	stateErrors,
 	throttleWaits, throttleSeconds, rateLimited *prometheus.CounterVec
@@ -88,6 +92,9 @@ func newMetrics(version string) *metrics {
 	m.rateLimited = counter("upstream_rate_limited_total", "429 Too Many Requests answers from Qualys.", "class")
 	m.guard = counter("guard_decisions_total", "Confirmation guard decisions: previewed, confirmed, declined, expired, refused; by who was asked or answered (human/form, human/page, human/passkey, model/token, none).", "decision", "by")
 	m.waiting = gauge("confirmations_waiting", "Tool calls waiting for a person to confirm on the confirmation page.")
+	m.tasks = counter("tasks_total", "MCP tasks (task-augmented tool calls) of this replica that ended, by tool and status (completed, failed, cancelled).", "tool", "status")
+	m.taskTime = histogram("task_duration_seconds", "How long MCP tasks ran, from the call to their end, by tool.", taskBuckets, "tool")
+	m.running = gauge("tasks_running", "MCP tasks running on this replica.")
 	m.stateErrors = counter("state_store_errors_total", "Failed operations of the shared state store, by operation.", "op")
 	for class := range client.PublishedLimits() { // present from the start, at 0: a rate over them is 0, not absent
 		m.classes.bound(class)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -189,6 +190,26 @@ func (t *Telemetry) Waiting(delta int) {
 		return
 	}
 	t.m.waiting.Add(float64(delta))
+}
+
+// TaskHooks counts the MCP tasks the server runs, from its task hooks:
+// those running, and those that ended by tool and status, with how long
+// they ran.
+func (t *Telemetry) TaskHooks(h *server.TaskHooks) {
+	if t == nil || t.m == nil {
+		return
+	}
+	m := t.m
+	h.AddOnTaskCreated(func(context.Context, server.TaskMetrics) { m.running.Inc() })
+	ended := func(_ context.Context, tm server.TaskMetrics) {
+		m.running.Dec()
+		tool := m.toolNames.bound(tm.ToolName)
+		m.tasks.WithLabelValues(tool, string(tm.Status)).Inc() // completed, failed or cancelled: mcp-go's
+		m.taskTime.WithLabelValues(tool).Observe(tm.Duration.Seconds())
+	}
+	h.AddOnTaskCompleted(ended)
+	h.AddOnTaskFailed(ended)
+	h.AddOnTaskCancelled(ended)
 }
 
 // SessionsLive reports the live sessions with n (the last one given wins).

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
@@ -252,6 +253,14 @@ func TestDocsAndDashboardNameEveryMetric(t *testing.T) {
 	end(OK)
 	tel.Guard(Confirmed, ByForm)
 	tel.StateError("get")
+	th := &server.TaskHooks{}
+	tel.TaskHooks(th)
+	for _, hook := range th.OnTaskCreated {
+		hook(ctx, server.TaskMetrics{ToolName: "create_report", Status: mcp.TaskStatusWorking})
+	}
+	for _, hook := range th.OnTaskCompleted {
+		hook(ctx, server.TaskMetrics{ToolName: "create_report", Status: mcp.TaskStatusCompleted, Duration: time.Minute})
+	}
 	fams, err := tel.m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -35,10 +35,15 @@ func WithProgress(ctx context.Context, req mcp.CallToolRequest, redact func(stri
 }
 
 // Progress tells the client that one more step was made, and what;
-// last marks the final step (progress equals total).
+// last marks the final step (progress equals total). In a task, the
+// message is also the task's status message (tasks/get).
 func Progress(ctx context.Context, last bool, format string, a ...any) {
 	p, _ := ctx.Value(progressKey{}).(*progress)
+	status, _ := ctx.Value(taskKey{}).(func(string))
 	srv := server.ServerFromContext(ctx)
+	if status != nil {
+		status(fmt.Sprintf(format, a...))
+	}
 	if p == nil || srv == nil {
 		return
 	}
@@ -65,3 +70,16 @@ func ProgressPage(ctx context.Context, path string, page, size int, count *int) 
 
 // HasProgress reports whether the call asked to hear its progress.
 func HasProgress(ctx context.Context) bool { return ctx.Value(progressKey{}) != nil }
+
+type taskKey struct{}
+
+// AsTask marks ctx as the context of a call that runs as an MCP task:
+// every progress message of the call is also given to status (which
+// redacts it and makes it the task's status message).
+func AsTask(ctx context.Context, status func(message string)) context.Context {
+	return context.WithValue(ctx, taskKey{}, status)
+}
+
+// InTask reports whether the call runs as an MCP task: it answered the
+// client at once, and its handler follows the work to its end.
+func InTask(ctx context.Context) bool { return ctx.Value(taskKey{}) != nil }

@@ -106,6 +106,9 @@ type Tool struct {
 	Idempotent  bool
 	Body        bool // its arguments are a request body: published with null allowed where optional
 	Undo        string // how a person undoes a destructive call, when it can be undone; "" when it cannot
+	// Task: its work outlives a call (a report generated, a scan, a
+	// deletion job), and a client may run it as an MCP task (TaskOption).
+	Task bool
 
 	inType  reflect.Type
 	handle  func(context.Context, *Ctx, any) (any, error)
@@ -165,6 +168,12 @@ func Undo[In any](how string) Option[In] { return func(t *Tool) { t.Undo = how }
 // tool's are (validate_registry): its published schema allows null where
 // a field is optional, as the API's documents write it.
 func Body[In any]() Option[In] { return func(t *Tool) { t.Body = true } }
+
+// TaskOption lets a client run the tool as an MCP task (a task-augmented
+// tools/call): the call answers a task at once and the work goes on; the
+// handler learns it runs as one with InTask, and follows the work to its
+// end. The plain call is unchanged.
+func TaskOption[In any]() Option[In] { return func(t *Tool) { t.Task = true } }
 
 // Title is the tool's name as words: "list_sensor_profiles" -> "List sensor profiles".
 func (t *Tool) Title() string {
@@ -269,12 +278,16 @@ func (t *Tool) MCP() mcp.Tool {
 	if t.Tier != Read && t.Idempotent {
 		a.IdempotentHint = &yes
 	}
-	return mcp.Tool{
+	m := mcp.Tool{
 		Name:           t.Name, // no title: optional, and the name says it
 		Description:    t.Description,
 		RawInputSchema: t.rawSchema,
 		Annotations:    a,
 	}
+	if t.Task {
+		m.Execution = &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}
+	}
+	return m
 }
 
 // InputError is bad input, named by the field.

@@ -57,6 +57,6 @@ func containerTools() []tool.Tool {
 		tool.Def("get_container_vulnerability_count", set, tool.Read, "Count a container's vulnerabilities by severity.", vulnCountOf[schemas.ContainerSha](containers)),
 		tool.Def("get_container_software", set, tool.Read, "List a container's packages, with versions and fixes.", itemRead[schemas.ContainerSoftware](containers, "/software", (*schemas.ContainerSoftware).Software, software)),
 		tool.Def("get_container_compliance", set, tool.Read, "List a container's compliance: PASS/FAIL per control.", itemRead[schemas.ContainerCompliance](containers, "/compliance", (*schemas.ContainerCompliance).Compliance, compliance)),
-		tool.Def("delete_containers", set, tool.Destructive, "Delete containers by UUID or filter (at most maxMatches, default 100).", del, guard),
+		tool.Def("delete_containers", set, tool.Destructive, "Delete containers by UUID or filter (at most maxMatches, default 100).", del, guard, tool.TaskOption[schemas.DeleteContainers]()),
 	}
 }

@@ -68,7 +68,7 @@ func imageTools() []tool.Tool {
 		tool.Def("get_image_associations", set, tool.Read, "List the containers and hosts that use an image.", getImageAssociations),
 		tool.Def("get_image_registries", set, tool.Read, "List the registries, repositories and tags an image is in.", getImageRegistries),
 		tool.Def("instrument_image", set, tool.Write, "Add the Qualys runtime agent to an image: pull, instrument, push to pushRepository:pushTag.", instrumentImage),
-		tool.Def("delete_images", set, tool.Destructive, "Delete images by UUID or filter (at most maxMatches, default 100); not those with active containers.", del, guard),
+		tool.Def("delete_images", set, tool.Destructive, "Delete images by UUID or filter (at most maxMatches, default 100); not those with active containers.", del, guard, tool.TaskOption[schemas.DeleteImages]()),
 	}
 }
 

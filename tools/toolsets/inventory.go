@@ -615,11 +615,7 @@ func (d deletion) match(ctx context.Context, c *tool.Ctx, ids []string, filter s
 		found := map[string]bool{}
 		for start := 0; start < len(ids); start += 25 {
 			chunk := ids[start:min(start+25, len(ids))]
-			terms := make([]string, len(chunk))
-			for i, id := range chunk {
-				terms[i] = "uuid:`" + id + "`"
-			}
-			res, err := list(ctx, c, d.path, nil, schemas.ListParams{Filter: strings.Join(terms, " or "), PageSize: 1000}, nil, all, []string{"*"})
+			res, err := list(ctx, c, d.path, nil, schemas.ListParams{Filter: anyOf("uuid", chunk), PageSize: 1000}, nil, all, []string{"*"})
 			if err != nil {
 				return nil, err
 			}
@@ -695,20 +691,30 @@ func (d deletion) preview(ctx context.Context, c *tool.Ctx, ids []string, filter
 }
 
 // run deletes. Behind the guard the preview has just checked the cap;
-// with the guard off (--no-confirm) the cap is checked here.
+// with the guard off (--no-confirm) the cap is checked here. As a task it
+// follows the deletion job until the targets are gone.
 func (d deletion) run(ctx context.Context, c *tool.Ctx, ids []string, filter string, limit int) (any, error) {
 	q := url.Values{}
 	for _, id := range ids {
 		q.Add(d.idsParam, id)
 	}
+	targets := ids
 	if len(ids) == 0 {
-		if c.NoConfirm {
-			if _, err := d.match(ctx, c, nil, filter, cmp.Or(limit, schemas.DefaultDeleteCap)); err != nil {
+		if c.NoConfirm || tool.InTask(ctx) {
+			items, err := d.match(ctx, c, nil, filter, cmp.Or(limit, schemas.DefaultDeleteCap))
+			if err != nil {
 				return nil, err
+			}
+			for _, it := range items {
+				targets = append(targets, str(it["uuid"]))
 			}
 		}
 		q.Set("filter", filter)
 	}
-	return send(ctx, c, client.Call{Method: http.MethodDelete, Path: d.path, Query: q},
+	out, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: d.path, Query: q},
 		map[string]any{"deleted": true, d.idsParam: ids, "filter": filter})
+	if err != nil {
+		return nil, err
+	}
+	return followDeletion(ctx, out, d.what, targets, func() ([]string, error) { return stillListed(ctx, c, d.path, "uuid", targets) })
 }

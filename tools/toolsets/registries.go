@@ -33,7 +33,7 @@ func registryTools() []tool.Tool {
 		tool.Def("update_registry", set, tool.Write, "Change a registry's name, credentials, connector or sensor profile.", updateRegistry, tool.Idempotent[schemas.UpdateRegistry]()),
 		tool.Def("validate_registry", set, tool.Read, "Check registry settings with Qualys before create_registry.", validateRegistry, tool.Body[schemas.CreateRegistry]()),
 		tool.Def("delete_registry", set, tool.Destructive, "Delete a registry and its schedules (not while a scan runs).", deleteRegistry, tool.Guarded(previewDeleteRegistry)),
-		tool.Def("delete_registries", set, tool.Destructive, "Delete several registries (not while a scan runs).", deleteRegistries, tool.Guarded(previewDeleteRegistries)),
+		tool.Def("delete_registries", set, tool.Destructive, "Delete several registries (not while a scan runs).", deleteRegistries, tool.Guarded(previewDeleteRegistries), tool.TaskOption[schemas.RegistryIDs]()),
 		tool.Def("list_registry_repositories", set, tool.Read, "List a registry's repositories with total, scanned and vulnerable image counts.", listRepositories),
 	}
 }
@@ -322,5 +322,10 @@ func deleteRegistry(ctx context.Context, c *tool.Ctx, in *schemas.RegistryID) (a
 func deleteRegistries(ctx context.Context, c *tool.Ctx, in *schemas.RegistryIDs) (any, error) {
 	out, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry", Query: url.Values{"registryIds": in.RegistryIds}},
 		map[string]any{"deleted": true, "registryIds": in.RegistryIds})
-	return out, explainRunning(ctx, c, err, "", in.RegistryIds...)
+	if err != nil {
+		return out, explainRunning(ctx, c, err, "", in.RegistryIds...)
+	}
+	return followDeletion(ctx, out, "registry", in.RegistryIds, func() ([]string, error) {
+		return stillListed(ctx, c, "/registry", "registryUuid", in.RegistryIds)
+	})
 }

@@ -34,7 +34,7 @@ func reportTools() []tool.Tool {
 	const set = "reports"
 	return []tool.Tool{
 		tool.Def("list_reports", set, tool.Read, "List reports and their status (QUEUED, RUNNING, GENERATED).", listReports),
-		tool.Def("create_report", set, tool.Write, "Request a CSV report from a template, to download_report once GENERATED.", createReport),
+		tool.Def("create_report", set, tool.Write, "Request a CSV report from a template, to download_report once GENERATED.", createReport, tool.TaskOption[schemas.CreateReport]()),
 		tool.Def("download_report", set, tool.Read, "Read a GENERATED report's CSV, maxBytes at a time from startRow.", downloadReport),
 		tool.Def("delete_reports", set, tool.Destructive, "Delete reports.", deleteReports, tool.Guarded(previewDeleteReports)),
 	}
@@ -44,10 +44,14 @@ func listReports(ctx context.Context, c *tool.Ctx, in *schemas.ListParams) (any,
 	return list(ctx, c, "/reports", nil, *in, nil, reportView, nil)
 }
 
+// createReport requests a report; with wait it polls until the report
+// is ready or maxWaitSeconds pass. As a task it always waits, until the
+// report is GENERATED or FAILED (the task's ttl bounds it).
 func createReport(ctx context.Context, c *tool.Ctx, in *schemas.CreateReport) (any, error) {
 	out, err := create(ctx, c, client.Call{Method: http.MethodPost, Path: "/reports", Body: argsWithout(c, "wait", "maxWaitSeconds")}, "reportUuid", []string{"reportUuId", "reportUuid"},
 		map[string]any{"reportName": in.Name, "next": "Poll list_reports until its status is GENERATED, then call download_report."})
-	if err != nil || !in.Wait {
+	task := tool.InTask(ctx)
+	if err != nil || !in.Wait && !task {
 		return out, err
 	}
 	m := out.(map[string]any)
@@ -56,8 +60,12 @@ func createReport(ctx context.Context, c *tool.Ctx, in *schemas.CreateReport) (a
 		m["next"] = "Qualys did not answer the report's UUID: find it by name with list_reports, then poll until GENERATED."
 		return m, nil
 	}
-	tool.Progress(ctx, false, "requested report %q", in.Name)
-	status, err := waitReport(ctx, c, id, in.Name, time.Duration(cmp.Or(in.MaxWaitSeconds, schemas.DefaultReportWait))*time.Second)
+	tool.Progress(ctx, false, "requested report %q (%s)", in.Name, word(id))
+	maxWait := time.Duration(cmp.Or(in.MaxWaitSeconds, schemas.DefaultReportWait)) * time.Second
+	if task {
+		maxWait = 0
+	}
+	status, err := waitReport(ctx, c, id, in.Name, maxWait)
 	m["status"] = status
 	switch {
 	case err != nil: // the report exists: say so rather than fail the call
@@ -72,40 +80,22 @@ func createReport(ctx context.Context, c *tool.Ctx, in *schemas.CreateReport) (a
 	return m, nil
 }
 
-// How create_report with wait polls: the first poll at once, then after
-// reportPollFirst, each interval half again as long, at most reportPollMax.
-const (
-	reportPollFirst = 500 * time.Millisecond
-	reportPollMax   = 10 * time.Second
-)
-
 // waitReport polls a report's status until it is no longer QUEUED or
-// RUNNING, maxWait has passed, or the call is cancelled; each poll is a
-// progress notification. It answers the last status seen.
+// RUNNING, maxWait has passed (0: no limit), or the call is cancelled;
+// each poll is a progress notification. It answers the last status seen.
 func waitReport(ctx context.Context, c *tool.Ctx, id, name string, maxWait time.Duration) (string, error) {
-	deadline := time.Now().Add(maxWait)
-	interval, status := reportPollFirst, "unknown"
-	for {
+	status := "unknown"
+	err := follow(ctx, maxWait, func() (bool, error) {
 		rep, err := findReport(ctx, c, id, name)
 		if err != nil {
-			return status, err
+			return false, err
 		}
 		status = str(rep["status"])
-		pending := status == "QUEUED" || status == "RUNNING"
-		tool.Progress(ctx, !pending, "report %q is %s", name, status)
-		wait := min(interval, time.Until(deadline))
-		if !pending || wait <= 0 {
-			return status, nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return status, ctx.Err()
-		case <-t.C:
-		}
-		interval = min(interval*3/2, reportPollMax)
-	}
+		done := status != "QUEUED" && status != "RUNNING"
+		tool.Progress(ctx, done, "report %q (%s) is %s", name, word(id), word(status))
+		return done, nil
+	})
+	return status, err
 }
 
 // findReport reads one report from the list, which filters on reportName

@@ -28,11 +28,11 @@ func scheduleTools() []tool.Tool {
 	const set = "schedules"
 	return []tool.Tool{
 		tool.Def("list_registry_schedules", set, tool.Read, "List a registry's scan schedules: status, job dates, errors.", listSchedules),
-		tool.Def("create_registry_schedule", set, tool.Write, "Scan a registry now (onDemand) or at a time every N days."+forceScanNote, createSchedule),
+		tool.Def("create_registry_schedule", set, tool.Write, "Scan a registry now (onDemand) or at a time every N days."+forceScanNote, createSchedule, tool.TaskOption[schemas.CreateSchedule]()),
 		tool.Def("update_registry_schedule", set, tool.Write, "Change a registry scan schedule."+forceScanNote, updateSchedule, tool.Idempotent[schemas.UpdateSchedule]()),
 		tool.Def("cancel_registry_schedule", set, tool.Destructive, "Cancel a Created, Queued, Paused or Running scan schedule.", cancelSchedule, tool.Guarded(previewCancelSchedule)),
 		tool.Def("delete_registry_schedule", set, tool.Destructive, "Delete a scan schedule (not while Running).", deleteSchedule, tool.Guarded(previewDeleteSchedule)),
-		tool.Def("delete_registry_schedules", set, tool.Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, tool.Guarded(previewDeleteSchedules)),
+		tool.Def("delete_registry_schedules", set, tool.Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, tool.Guarded(previewDeleteSchedules), tool.TaskOption[schemas.DeleteSchedules]()),
 	}
 }
 
@@ -95,8 +95,51 @@ func createSchedule(ctx context.Context, c *tool.Ctx, in *schemas.CreateSchedule
 	if err != nil {
 		return nil, err
 	}
-	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/{registryId}/schedule", Params: p, Body: body}, "scheduleUuid", []string{"scheduleUuid", "scheduleId"},
+	out, err := create(ctx, c, client.Call{Method: http.MethodPost, Path: "/registry/{registryId}/schedule", Params: p, Body: body}, "scheduleUuid", []string{"scheduleUuid", "scheduleId"},
 		map[string]any{"registryUuid": in.RegistryID.RegistryID})
+	if err != nil || !tool.InTask(ctx) || in.OnDemand == nil || !*in.OnDemand {
+		return out, err
+	}
+	return followScan(ctx, c, in.RegistryID.RegistryID, out.(map[string]any)), nil
+}
+
+// followScan follows an on-demand scan (a forced rescan among them) when
+// the call runs as a task: it polls the registry's schedules until the
+// new one is no longer pending or running, and answers it as the scan
+// left it (its status, job dates and errors).
+func followScan(ctx context.Context, c *tool.Ctx, registryID string, m map[string]any) map[string]any {
+	id := str(m["scheduleUuid"])
+	if id == "" {
+		m["next"] = "Qualys did not answer the schedule's UUID: find it with list_registry_schedules."
+		return m
+	}
+	var sched map[string]any
+	err := follow(ctx, 0, func() (bool, error) {
+		all, err := allPages(ctx, c, "/registry/{registryId}/schedule", regParams(registryID), scheduleView)
+		if err != nil {
+			return false, err
+		}
+		i := slices.IndexFunc(all, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+		if i < 0 {
+			return false, fmt.Errorf("schedule %s is no longer listed", id)
+		}
+		sched = all[i]
+		done := !slices.Contains(cancellable, str(sched["status"]))
+		tool.Progress(ctx, done, "scan %s of registry %s is %s", word(id), word(registryID), word(str(sched["status"])))
+		return done, nil
+	})
+	if sched != nil {
+		m["schedule"], m["status"] = sched, sched["status"]
+	}
+	switch {
+	case err != nil:
+		m["next"] = fmt.Sprintf("The scan was requested, but following it stopped (%v); see list_registry_schedules.", err)
+	case count(sched["errors"]) > 0:
+		m["next"] = "The scan ended with errors (schedule.errors)."
+	default:
+		m["next"] = "The scan ended; list_images shows what it found."
+	}
+	return m
 }
 
 func updateSchedule(ctx context.Context, c *tool.Ctx, in *schemas.UpdateSchedule) (any, error) {
@@ -183,13 +226,27 @@ func previewDeleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.Delete
 
 func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedules) (any, error) {
 	regID := in.RegistryID.RegistryID
-	if _, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule", Params: regParams(regID), Query: url.Values{"scheduleIds": in.ScheduleIds}}, nil); err != nil {
+	answer, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule", Params: regParams(regID), Query: url.Values{"scheduleIds": in.ScheduleIds}}, nil)
+	if err != nil {
 		return nil, err
 	}
+	job := str(answer.(map[string]any)["deletionJobId"])
+	// A task follows the job until each schedule is gone or one Qualys
+	// skips (Queued, Unknown, Running).
+	followDeletion(ctx, answer, "schedule", in.ScheduleIds, func() ([]string, error) {
+		_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
+		var pending []string
+		for _, s := range left {
+			if id := str(s["scheduleUuid"]); slices.Contains(in.ScheduleIds, id) && !slices.Contains(notDeletable, str(s["status"])) {
+				pending = append(pending, id)
+			}
+		}
+		return pending, err
+	})
 	// Qualys skips some silently: say which are still there, and why.
 	_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
 	if err != nil {
-		return map[string]any{"deleted": in.ScheduleIds, "note": "deleted; the schedules could not be read again to check: " + err.Error()}, nil
+		return withJob(map[string]any{"deleted": in.ScheduleIds, "note": "deleted; the schedules could not be read again to check: " + err.Error()}, job), nil
 	}
 	var deleted, kept []string
 	for _, id := range in.ScheduleIds {
@@ -200,10 +257,18 @@ func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedul
 			kept = append(kept, scheduleLabel(left[i]))
 		}
 	}
-	out := map[string]any{"deleted": deleted}
+	out := withJob(map[string]any{"deleted": deleted}, job)
 	if len(kept) > 0 {
 		out["notDeleted"] = kept
 		out["note"] = "Qualys does not delete schedules that are Queued, Unknown or Running; cancel them with cancel_registry_schedule first."
 	}
 	return out, nil
+}
+
+// withJob adds the deletion job Qualys answered, if it did.
+func withJob(m map[string]any, job string) map[string]any {
+	if job != "" {
+		m["deletionJobId"] = job
+	}
+	return m
 }

@@ -27,7 +27,7 @@ func sensorTools() []tool.Tool {
 	return []tool.Tool{
 		tool.Def("list_sensors", set, tool.Read, "List sensors: host, type, status, version, last check-in, profile.", listSensors),
 		tool.Def("get_sensor", set, tool.Read, "Get a sensor by UUID or sensorId, with its labels and profile.", getSensor),
-		tool.Def("delete_sensors", set, tool.Destructive, "Delete sensors by ID or filter; only those in status UNKNOWN can go.", deleteSensors, tool.Guarded(previewDeleteSensors)),
+		tool.Def("delete_sensors", set, tool.Destructive, "Delete sensors by ID or filter; only those in status UNKNOWN can go.", deleteSensors, tool.Guarded(previewDeleteSensors), tool.TaskOption[schemas.DeleteSensors]()),
 		tool.Def("get_activation_keys", set, tool.Read, "Get the sensor activation keys, masked unless reveal (which asks the user).", getActivationKeys, tool.GuardedIf(func(in *schemas.ActivationKeys) bool { return in.Reveal }, previewReveal)),
 	}
 }
@@ -103,8 +103,22 @@ func previewDeleteSensors(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSe
 }
 
 func deleteSensors(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSensors) (any, error) {
-	return send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/sensors", Query: deleteQuery(in)},
+	var targets []string // a task follows the deletion job until they are gone
+	if tool.InTask(ctx) {
+		sensors, err := matchSensors(ctx, c, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sensors {
+			targets = append(targets, str(s["uuid"]))
+		}
+	}
+	out, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/sensors", Query: deleteQuery(in)},
 		map[string]any{"deleted": true, "sensorIds": in.SensorIds, "filter": in.Filter})
+	if err != nil {
+		return nil, err
+	}
+	return followDeletion(ctx, out, "sensor", targets, func() ([]string, error) { return stillListed(ctx, c, "/sensors", "uuid", targets) })
 }
 
 func previewReveal(ctx context.Context, c *tool.Ctx, in *schemas.ActivationKeys) (*tool.Preview, error) {
