@@ -297,12 +297,12 @@ type CreateAWSConnector struct {
 	ExternalID  string `json:"externalId" jsonschema:"required"`
 }
 
-// RoleARN is an IAM role ARN; its group is the AWS account.
-var RoleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/.+`)
+// roleARN is an IAM role ARN; its group is the AWS account.
+var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/.+`)
 
 // Validate checks the ARN names an IAM role.
 func (c *CreateAWSConnector) Validate() error {
-	if !RoleARN.MatchString(c.ARN) {
+	if !roleARN.MatchString(c.ARN) {
 		return &FieldError{Field: "arn", Problem: "must be an IAM role ARN, arn:aws:iam::<12-digit account>:role/<name>"}
 	}
 	return nil

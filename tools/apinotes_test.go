@@ -24,7 +24,7 @@ func apiNotes() string {
 	var b strings.Builder
 	b.WriteString("| operation | field | OpenAPI v1.3 (2021) says | the newer document says | the server |\n|---|---|---|---|---|\n")
 	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-	for _, d := range apicheck.Differences {
+	for _, d := range apicheck.Differences() {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", cell(strings.Join(d.Ops, ", ")), strings.TrimPrefix(strings.TrimPrefix(d.Where, "body "), "query "), cell(d.Spec), cell(d.Newer), cell(d.Held))
 	}
 	b.WriteString("\nThe documents' samples, passed as they stand to the tools (TestEverySeedSampleAsArguments: the release notes'; TestEvery2026SampleAsArguments: the current pages' of exceptions and policies), give the sample's request but for:\n\n| sample | tool | what the tool sends instead, and why |\n|---|---|---|\n")

@@ -33,7 +33,7 @@ func OpenAPI() []byte {
 }
 
 // Seeds are the releases of the release notes the project is built from.
-var Seeds = []string{"v1.17", "v1.21"}
+func Seeds() []string { return []string{"v1.17", "v1.21"} }
 
 // Sample is one documented request: its method, path, query and body, and
 // the answer the document shows, with where it comes from.
