@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,7 @@ type sampleTool struct {
 	dropQ    []string       // sample query parameters the tool does not send
 	addArgs  map[string]any // arguments the sample lacks and the tool needs
 	why      string
+	renamed  map[string]string // body fields sent under the newest document's name: "a.b" -> "c" sends a.b as a.c
 }
 
 // The nulls a sample body may lose on the way: where the API takes absent
@@ -41,13 +43,19 @@ var nullsAlike = map[string]string{
 
 var pageDefaults = url.Values{"pageNumber": {"1"}, "pageSize": {"50"}}
 
+// The blackout window's name: v1.21's samples write it
+// weeklyInactiveWindowSchedules; the 2026 guide weeklyBlackoutWindowSchedules.
+var blackoutWindow = map[string]string{"config.weeklyInactiveWindowSchedules": "weeklyBlackoutWindowSchedules"}
+
+const blackoutWhy = "config.weeklyInactiveWindowSchedules (v1.21) is sent as weeklyBlackoutWindowSchedules, the 2026 guide's name for it"
+
 const pagingWhy = "pageNumber=1 and pageSize=50 are sent where the sample has none (v1.17: pageSize \"(Required)\", default 50; pages from 1)"
 
 const id = `([0-9a-f-]{12,36})`
 
 var sampleTools = []sampleTool{
-	{method: "POST", path: regexp.MustCompile(`^/sensorProfile$`), tool: "create_sensor_profile"},
-	{method: "PUT", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "update_sensor_profile", params: []string{"sensorProfileId"}},
+	{method: "POST", path: regexp.MustCompile(`^/sensorProfile$`), tool: "create_sensor_profile", renamed: blackoutWindow, why: blackoutWhy},
+	{method: "PUT", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "update_sensor_profile", params: []string{"sensorProfileId"}, renamed: blackoutWindow, why: blackoutWhy},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile$`), tool: "list_sensor_profiles"},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "get_sensor_profile", params: []string{"sensorProfileId"},
 		dropQ: []string{"pageNo", "pageSize", "sort"}, why: "v1.21's details sample pages and sorts one profile: the v1.17 table takes only sensorProfileId, so none is sent"},
@@ -68,6 +76,11 @@ var sampleTools = []sampleTool{
 	{method: "GET", path: regexp.MustCompile(`^/registry/` + id + `/schedule$`), tool: "list_registry_schedules", params: []string{"registryId"}},
 }
 
+// sampleIndex is the index of the mapping that makes sample s, or -1.
+func sampleIndex(maps []sampleTool, s apicheck.Sample) int {
+	return slices.IndexFunc(maps, func(m sampleTool) bool { return m.method == s.Method && m.path.MatchString(s.Path) })
+}
+
 // queryArgs turns a sample's query into the tool's arguments.
 func queryArgs(q url.Values, drop []string) map[string]any {
 	out := map[string]any{}
@@ -82,6 +95,22 @@ func queryArgs(q url.Values, drop []string) map[string]any {
 		}
 	}
 	return out
+}
+
+// renameAt moves, in a sample body, each field at a renamed path to its
+// newer name, beside it.
+func renameAt(v any, renamed map[string]string) {
+	for from, to := range renamed {
+		parts := strings.Split(from, ".")
+		m, _ := v.(map[string]any)
+		for _, p := range parts[:len(parts)-1] {
+			m, _ = m[p].(map[string]any)
+		}
+		if old, ok := m[parts[len(parts)-1]]; ok {
+			delete(m, parts[len(parts)-1])
+			m[to] = old
+		}
+	}
 }
 
 // dropNullsAt removes the nulls at the nullsAlike paths of a sample body.
@@ -116,13 +145,7 @@ func TestEverySeedSampleAsArguments(t *testing.T) {
 	e := NewEnv(t, EnvOptions{Elicit: Accept})
 	used := map[int]bool{}
 	for _, s := range samples {
-		i := -1
-		for k, m := range sampleTools {
-			if m.method == s.Method && m.path.MatchString(s.Path) {
-				i = k
-				break
-			}
-		}
+		i := sampleIndex(sampleTools, s)
 		if i < 0 {
 			t.Errorf("%s: a sample with no tool mapped to it (add it to sampleTools)", s)
 			continue
@@ -175,6 +198,7 @@ func TestEverySeedSampleAsArguments(t *testing.T) {
 		if s.Body != nil {
 			json.Unmarshal(s.Body, &want)
 			dropNullsAt(want, "")
+			renameAt(want, m.renamed)
 		}
 		if got.body != "" {
 			json.Unmarshal([]byte(got.body), &sent)
