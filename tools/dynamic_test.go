@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/prompts"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/toolsets"
 )
 
 // dynamicEnv starts the server with --dynamic-toolsets and a client that
@@ -69,7 +70,7 @@ func TestDynamicToolsets(t *testing.T) {
 					t.Fatal("a tool of a toolset not enabled was called")
 				}
 				sets := e.OK("list_toolsets", nil)
-				if n := len(sets["toolsets"].([]any)); n != 9 {
+				if n := len(sets["toolsets"].([]any)); n != len(toolsets.Sets()) {
 					t.Fatalf("list_toolsets: %d toolsets: %v", n, sets)
 				}
 				desc := e.OK("get_toolset_tools", map[string]any{"toolset": "sensor_profiles"})

@@ -27,6 +27,8 @@ var toolsets = []Set{
 	{"images", "images, their vulnerabilities, software and compliance"},
 	{"containers", "containers, their vulnerabilities, software and compliance"},
 	{"controls", "compliance controls"},
+	{"kspm", "Kubernetes security posture: CIS controls and their evidence"},
+	{"tags", "dynamic tags and the tags on images and containers"},
 	{"reports", "reports"},
 }
 
@@ -58,7 +60,7 @@ func All() ([]tool.Tool, error) {
 
 // declared lists each toolset file's declarations.
 func declared() [][]tool.Tool {
-	return [][]tool.Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), reportTools()}
+	return [][]tool.Tool{sensorProfileTools(), sensorTools(), registryTools(), connectorTools(), scheduleTools(), imageTools(), containerTools(), controlTools(), kspmTools(), tagTools(), reportTools()}
 }
 
 // Select applies --read-only, --toolsets and --tools (nil or "all": every toolset).
