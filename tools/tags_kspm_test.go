@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/sandbox"
+	"github.com/qualys-cs-mcp/qualys-cs-mcp/tools/extras"
 )
 
 // lastRequest is the last request of this method and path the sandbox
@@ -97,6 +98,19 @@ func TestTagsEndToEnd(t *testing.T) {
 	refused(t, e, "assign_tags", map[string]any{"entityType": "IMAGE", "entityUUID": busy.UUID}, "tagsToAdd")
 	refused(t, e, "assign_tags", map[string]any{"entityType": "IMAGE", "entityUUID": busy.UUID, "tags": []any{"x"}}, "tags")
 	refused(t, e, "assign_tags", map[string]any{"entityType": "IMAGE", "entityUUID": busy.UUID, "tagName": "x", "moduleCode": "VM"}, "moduleCode")
+}
+
+// The images' and containers' QQL references say that a dynamic tag's
+// rule names their fields after image. and container., and are offered
+// with the tags toolset alone.
+func TestTagRulesQQLReference(t *testing.T) {
+	e := NewEnv(t, EnvOptions{Flags: []string{"--toolsets", "tags"}})
+	for kind, want := range map[string]string{"images": "`image.repo.repository:nginx`", "containers": "`container.state:`RUNNING``"} {
+		text, _ := readText(t, e, extras.QQLURIPrefix+kind)
+		if !strings.Contains(text, "create_tag, update_tag") || !strings.Contains(text, want) || !strings.Contains(text, "| `repo.repository` |") && kind == "images" {
+			t.Errorf("%s: %s", kind, text)
+		}
+	}
 }
 
 func keys(m map[string]any) []string {
