@@ -68,12 +68,12 @@ var Differences = []Difference{
 		Newer: "the CS API guide (Delete Registries): ?registryIds=a&registryIds=b, or a {\"registryIds\": [...]} body", Held: "sent as the query"},
 	{Ops: []string{"DELETE /registry/{registryId}/schedule"}, Where: "query scheduleIds", Schema: `{"type":"array","items":{"type":"string"}}`,
 		Spec:  "no parameters: the conversion lost them (x-codegen-request-body-name: scheduleIds)",
-		Newer: "the CS API guide: DELETE /registry/{registryId}/schedule/bulk?scheduleIds=…", Held: "the OpenAPI's path (the catalogue's) with the guide's parameter; not checked against a live gateway"},
+		Newer: "the CS API guide: DELETE /registry/{registryId}/schedule/bulk?scheduleIds=… (or a filter)", Held: "the guide's path, /schedule/bulk, with its scheduleIds or filter: the newer document wins (the 2021 path stays judged, as documented, and unused)"},
 }
 
 // Changes2026 are the differences the current CS API pages (2026) make
 // to operations of the 2021 document: fields and parameters they add.
-// docs/api-notes-2026.md lists them (TestAPINotes2026 writes its table).
+// docs/api-notes.md lists them (TestAPINotes2026 writes its table).
 var Changes2026 = []Difference{
 	{Ops: scheduleOps, Where: "body scheduleScanIntervalInDays", Schema: `{"type":"integer","minimum":1,"maximum":365}`, Spec: "no such field",
 		Newer: "2026 guide (Create/Update a Registry Schedule): its table names the interval scheduleScanIntervalInDays, 1-365; the same pages' weekDay note, the v1.21 samples and the list's answer say scheduleIntervalInDays",
