@@ -286,11 +286,13 @@ func softwareFixes(v any) any {
 	return out
 }
 
-// qidSeverities shows a package's vulnerabilities as {qid, severity}.
+// qidSeverities shows a package's vulnerabilities as {qid, severity}, or,
+// where Qualys answers them as counts by severity (the 2026 sample), as
+// bySeverity does.
 func qidSeverities(v any) any {
 	arr, ok := v.([]any)
 	if !ok {
-		return v
+		return bySeverity(v)
 	}
 	out := make([]any, 0, len(arr))
 	for _, e := range arr {
@@ -299,6 +301,15 @@ func qidSeverities(v any) any {
 		}
 	}
 	return out
+}
+
+// vulnTotal is how many vulnerabilities a package has: a list of them,
+// or counts by severity.
+func vulnTotal(v any) int {
+	if n, ok := severities(v); ok {
+		return n[1] + n[2] + n[3] + n[4] + n[5]
+	}
+	return count(v)
 }
 
 // ---- lists ----
@@ -609,7 +620,7 @@ func software(ctx context.Context, c *tool.Ctx, path string, params P, in *schem
 	}
 	var items []map[string]any
 	for _, s := range append(raw.Data, raw.Content...) {
-		if in.VulnerableOnly && count(s["vulnerabilities"]) == 0 {
+		if in.VulnerableOnly && vulnTotal(s["vulnerabilities"]) == 0 {
 			continue
 		}
 		items = append(items, softwareView.Project(s, nil))
