@@ -191,7 +191,7 @@ func TestCLICallErrorsAndExitCodes(t *testing.T) {
 
 func TestCLIDestructiveNeedsATerminalOrYes(t *testing.T) {
 	sb, env := ownSandbox(t)
-	args := []string{"call", "delete_sensor_profile", `{"sensorProfileId": "` + sandbox.NorthProfileID + `"}`}
+	args := []string{"call", "delete_sensor_profile", `{"sensorProfileId": "` + sandbox.NorthProfileID + `"}`, "--toolsets", "sensor_profiles"} // not a default toolset
 
 	// No terminal (the null device, then a pipe that says y): refused.
 	for _, in := range []string{"", "y\n"} {

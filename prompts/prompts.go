@@ -399,15 +399,15 @@ func inactiveWindow(a map[string]string) *schemas.ProfileConfig {
 	if !allDay {
 		w.StartTime, w.EndTime = a["inactiveStart"], a["inactiveEnd"]
 	}
-	return &schemas.ProfileConfig{WeeklyInactiveWindowSchedules: []schemas.InactiveWindow{w}}
+	return &schemas.ProfileConfig{WeeklyBlackoutWindowSchedules: []schemas.InactiveWindow{w}}
 }
 
 func renderProfile(a map[string]string) string {
 	typ := a["profileType"]
-	window := "No inactive window was asked for: ask the user whether the sensors should rest on some days (e.g. weekends) and add config.weeklyInactiveWindowSchedules if so."
+	window := "No inactive window was asked for: ask the user whether the sensors should rest on some days (e.g. weekends) and add config.weeklyBlackoutWindowSchedules if so."
 	if cfg := inactiveWindow(a); cfg != nil {
 		b, _ := json.Marshal(cfg)
-		window = "Pass config " + string(b) + " (weeklyInactiveWindowSchedules: repeatOnDays SUNDAY..SATURDAY, allDayToggle, or startTime/endTime HH:MM)."
+		window = "Pass config " + string(b) + " (weeklyBlackoutWindowSchedules: repeatOnDays SUNDAY..SATURDAY, allDayToggle, or startTime/endTime HH:MM)."
 	}
 	return fmt.Sprintf(`Set up a %[1]s sensor profile named %[2]s in Qualys Container Security (v1.21: profiles for General and CICD sensors, with an inactive window).
 1. Check the name is free: list_sensor_profiles with filter profileName:%[5]s.

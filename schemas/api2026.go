@@ -373,7 +373,7 @@ func checkRule(field, typ, rule string) error {
 // CreateTag is create_tag's input.
 type CreateTag struct {
 	Name            string    `json:"name" jsonschema:"required,minLength=1,maxLength=256"`
-	Reevaluate      *bool     `json:"reevaluate,omitempty" jsonschema:"description=Tag matches now"`
+	Reevaluate      *bool     `json:"reevaluate,omitempty"`
 	TagInfoDataList []TagRule `json:"tagInfoDataList,omitempty" jsonschema:"maxItems=2"`
 }
 
@@ -421,7 +421,7 @@ type EvaluateTag struct {
 // TagToAdd is one tag to put on the asset.
 type TagToAdd struct {
 	TagUUID              string `json:"tagUuid" jsonschema:"required"`
-	IsCascadeToContainer bool   `json:"isCascadeToContainer,omitempty" jsonschema:"description=Onto its containers too"`
+	IsCascadeToContainer bool   `json:"isCascadeToContainer,omitempty" jsonschema:"description=Image's containers too"`
 }
 
 // AssignTags is assign_tags' input: the asset by UUID or SHA; the tags by
@@ -487,7 +487,7 @@ func (d *ReportScheduleDetails) check() error {
 // required.
 type ReportScheduleOptions struct {
 	DisplayColumns        []string               `json:"displayColumns,omitempty" jsonschema:"maxItems=100"`
-	ReportScheduleDetails *ReportScheduleDetails `json:"reportScheduleDetails,omitempty" jsonschema:"description=Absent: once\\, at eventTime"`
+	ReportScheduleDetails *ReportScheduleDetails `json:"reportScheduleDetails,omitempty"`
 }
 
 // checkTimes refuses a time that is not UTC RFC 3339 and an end not after
@@ -558,6 +558,13 @@ type K8sControlID struct {
 	ControlID string `json:"controlId" jsonschema:"required,pattern=^\\d{1\\,15}$"`
 }
 
+// K8sEvidence is get_k8s_control_evidence's input: a control's evidence
+// holds a row per resource, which the cursor pages through.
+type K8sEvidence struct {
+	K8sControlID
+	Cursor string `json:"cursor,omitempty" jsonschema:"maxLength=8192"`
+}
+
 // ---- the changed operations' new query parameters ----
 // Each is the input of a tool the catalogue had, with the parameter the
 // 2026 guide adds; a tool takes it when its handler sends it.
@@ -587,10 +594,12 @@ type ImageVulnsWithExceptions struct {
 	ApplyException *bool `json:"applyException,omitempty" jsonschema:"description=false: list excepted ones too"`
 }
 
-// GetImageWithScans is get_image's input with scanDetails.
+// GetImageWithScans is get_image's input with scanDetails, written as the
+// query takes it and the guide's samples send it: kinds, comma-separated
+// ("malware,secrets"; the bulk list's sample "malware, secrets").
 type GetImageWithScans struct {
 	GetImage
-	ScanDetails []string `json:"scanDetails,omitempty" jsonschema:"maxItems=3,description=malware\\, secrets\\, compliance"`
+	ScanDetails string `json:"scanDetails,omitempty" jsonschema:"maxLength=64,description=malware\\,secrets\\,compliance"`
 }
 
 // Validate takes the kinds the guide lists.
@@ -601,24 +610,45 @@ func (g *GetImageWithScans) Validate() error {
 // BulkImagesWithScans is list_images_with_details' input with scanDetails.
 type BulkImagesWithScans struct {
 	BulkList
-	ScanDetails []string `json:"scanDetails,omitempty" jsonschema:"maxItems=2,description=malware\\, secrets"`
+	ScanDetails string `json:"scanDetails,omitempty" jsonschema:"maxLength=64,description=malware\\,secrets"`
 }
 
 // Validate takes the kinds the guide lists.
 func (b *BulkImagesWithScans) Validate() error { return scanKinds(b.ScanDetails, "malware", "secrets") }
 
-func scanKinds(given []string, allowed ...string) error {
-	for _, k := range given {
-		if !slices.Contains(allowed, k) {
-			return &FieldError{Field: "scanDetails", Problem: k + " is not one of " + strings.Join(allowed, ", ")}
+// scanKinds checks a comma-separated list of kinds of scan.
+func scanKinds(given string, allowed ...string) error {
+	for _, k := range strings.Split(given, ",") {
+		if k = strings.TrimSpace(k); k != "" && !slices.Contains(allowed, k) {
+			return &FieldError{Field: "scanDetails", Problem: strconv.Quote(k) + " is not one of " + strings.Join(allowed, ", ")}
 		}
 	}
 	return nil
 }
 
 // UpdateSensorProfileWithPropagation is update_sensor_profile's input with
-// isVulnPropagation, a query parameter of the update (release 1.42).
+// isVulnPropagation, a query parameter of the update (release 1.42), and
+// a RUNTIME profile's fields (whose type the handler checks against the
+// profile as read when profileType is not given).
 type UpdateSensorProfileWithPropagation struct {
 	UpdateSensorProfile
 	IsVulnPropagation *bool `json:"isVulnPropagation,omitempty"`
+	RuntimeFields
 }
+
+// Validate checks the update's fields, and the runtime fields against the
+// profile type when it is given.
+func (u *UpdateSensorProfileWithPropagation) Validate() error {
+	if err := u.UpdateSensorProfile.Validate(); err != nil {
+		return err
+	}
+	typ := u.ProfileType
+	if typ == "" {
+		typ = "RUNTIME" // not given: the profile as read decides (the handler checks)
+	}
+	return u.RuntimeFields.check(typ)
+}
+
+// CheckRuntime refuses runtime fields on a profile that is not RUNTIME
+// (its type as read, when the update does not change it).
+func (r RuntimeFields) CheckRuntime(profileType string) error { return r.check(profileType) }

@@ -360,9 +360,14 @@ func TestInputs2026Checks(t *testing.T) {
 		{reflect.TypeFor[DeleteSchedulesBulk](), map[string]any{"registryId": "r"}, "scheduleIds"},
 		{reflect.TypeFor[DeleteSchedulesBulk](), map[string]any{"registryId": "r", "filter": "status:Finished"}, ""},
 		{reflect.TypeFor[ImageVulnsWithExceptions](), map[string]any{"imageSha": "abc", "applyException": false}, ""},
-		{reflect.TypeFor[GetImageWithScans](), map[string]any{"imageSha": "abc", "scanDetails": []any{"malware", "viruses"}}, "scanDetails"},
-		{reflect.TypeFor[BulkImagesWithScans](), map[string]any{"scanDetails": []any{"secrets"}}, ""},
+		{reflect.TypeFor[GetImageWithScans](), map[string]any{"imageSha": "abc", "scanDetails": "malware,viruses"}, "scanDetails"},
+		{reflect.TypeFor[GetImageWithScans](), map[string]any{"imageSha": "abc", "scanDetails": []any{"malware"}}, "scanDetails"},
+		{reflect.TypeFor[BulkImagesWithScans](), map[string]any{"scanDetails": "malware, secrets"}, ""},
+		{reflect.TypeFor[BulkImagesWithScans](), map[string]any{"scanDetails": "compliance"}, "scanDetails"},
 		{reflect.TypeFor[UpdateSensorProfileWithPropagation](), map[string]any{"sensorProfileId": "p", "isVulnPropagation": true}, ""},
+		{reflect.TypeFor[UpdateSensorProfileWithPropagation](), map[string]any{"sensorProfileId": "p", "runtimeSensor": "disable", "ignoreProcesses": "/cat"}, ""},
+		{reflect.TypeFor[UpdateSensorProfileWithPropagation](), map[string]any{"sensorProfileId": "p", "runtimeSensor": "off"}, "enable or disable"},
+		{reflect.TypeFor[UpdateSensorProfileWithPropagation](), map[string]any{"sensorProfileId": "p", "profileType": "General", "runtimeSensor": "enable"}, "RUNTIME"},
 	} {
 		err := check(t, c.typ, c.args)
 		switch {

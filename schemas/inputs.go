@@ -46,13 +46,14 @@ type SensorProfileID struct {
 	SensorProfileID string `json:"sensorProfileId" jsonschema:"required"`
 }
 
-// SensorProfileBody is the body of create and update, as the seeds send it
-// (profile types Cluster and RUNTIME, and the runtime sensor's fields: the
-// 2026 guide).
+// SensorProfileBody is the body of an update, as the seeds send it. A
+// profile keeps its type (its sensors are of that type): profileType, which
+// the v1.21 sample repeats, is the profile's as read, and a value given
+// must agree.
 type SensorProfileBody struct {
 	ProfileName           string         `json:"profileName,omitempty" jsonschema:"minLength=1,maxLength=256"`
 	Description           *string        `json:"description,omitempty" jsonschema:"maxLength=1024"`
-	ProfileType           string         `json:"profileType,omitempty" jsonschema:"enum=Registry,enum=General,enum=CICD,enum=Cluster,enum=RUNTIME"`
+	ProfileType           string         `json:"profileType,omitempty" jsonschema:"enum=Registry,enum=General,enum=CICD,enum=Cluster,enum=RUNTIME" jsonschema_extras:"x-set-by=server"`
 	AssociatedRegistryIds []string       `json:"associatedRegistryIds,omitempty"`
 	AssociatedSensorIds   []string       `json:"associatedSensorIds,omitempty"`
 	Config                *ProfileConfig `json:"config,omitempty"`
@@ -60,9 +61,8 @@ type SensorProfileBody struct {
 
 // RuntimeFields are a RUNTIME profile's (the 2026 guide): whether its
 // runtime sensor sends events (enable, the default, or disable), and the
-// processes it ignores. Only create_sensor_profile takes them: with them
-// update_sensor_profile's definition would pass the catalogue's 1,200
-// bytes (its merge must carry them over from the profile as read).
+// processes it ignores. update_sensor_profile's merge carries them over
+// from the profile as read.
 type RuntimeFields struct {
 	RuntimeSensor   string `json:"runtimeSensor,omitempty" jsonschema:"maxLength=7"`
 	IgnoreProcesses string `json:"ignoreProcesses,omitempty" jsonschema:"maxLength=4096"`

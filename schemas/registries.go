@@ -262,12 +262,6 @@ type ListSchedules struct {
 	ListParams
 }
 
-// DeleteSchedules is delete_registry_schedules' input.
-type DeleteSchedules struct {
-	RegistryID
-	ScheduleIds []string `json:"scheduleIds" jsonschema:"required,minItems=1,maxItems=100"`
-}
-
 // ---- connectors ----
 
 // ConnectorID names one ACR or GCP connector.

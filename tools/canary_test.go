@@ -211,10 +211,27 @@ func canaryCalls() []canaryCall {
 			return map[string]any{"controlId": json.Number(f.ids["control"])}
 		}},
 
+		// Kubernetes posture and tags
+		{tool: "list_k8s_postures", args: fixed(map[string]any{"pageSize": 5})},
+		{tool: "count_k8s_postures", args: fixed(map[string]any{})},
+		{tool: "get_k8s_control", args: fixed(map[string]any{"controlId": fmt.Sprint(sandbox.KSPMControlID)})},
+		{tool: "get_k8s_control_evidence", args: fixed(map[string]any{"controlId": fmt.Sprint(sandbox.KSPMControlID)})},
+		{tool: "create_tag", args: fixed(map[string]any{"name": "canary-nginx", "reevaluate": true, "tagInfoDataList": []any{map[string]any{"entityType": "IMAGE", "rule": "image.repo.repository:nginx"}}})},
+		{tool: "update_tag", args: fixed(map[string]any{"name": "canary-nginx", "entityTypeToAdd": []any{map[string]any{"entityType": "CONTAINER", "rule": "container.state:RUNNING"}}})},
+		{tool: "evaluate_tag", args: fixed(map[string]any{"tagName": "canary-nginx"})},
+		{tool: "assign_tags", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"entityType": "IMAGE", "entitySha": f.busy.Sha, "tagName": "canary-team"}
+		}},
+
 		// reports
 		{tool: "list_reports", args: fixed(map[string]any{})},
 		{tool: "create_report", keep: "report=reportUuid", args: fixed(map[string]any{"name": "canary report", "templateName": "CS_IMAGE_VULNERABILITY", "filter": "severity:5"})},
 		{tool: "download_report", args: fixed(map[string]any{"reportUuid": imageReport, "maxBytes": 2000})},
+		{tool: "create_report_schedule", keep: "schedule=reportingScheduleID", args: fixed(map[string]any{"name": "canary weekly", "templateName": "CS_IMAGE_VULNERABILITY", "expireAfter": "7",
+			"eventTime": "2026-06-01T08:00:00Z", "eventEndTime": "2099-06-01T08:00:00Z", "reportScheduleDetails": map[string]any{"recurrenceType": "WEEKLY", "selectedDayOfWeeks": []string{"MONDAY"}}})},
+		{tool: "update_report_schedule", args: func(f *canaryFixture) map[string]any {
+			return map[string]any{"reportingScheduleId": f.ids["schedule"], "expireAfter": "30"}
+		}},
 		{tool: "delete_reports", args: func(f *canaryFixture) map[string]any { return map[string]any{"reportUuids": []string{f.ids["report"]}} }},
 
 		// exceptions

@@ -188,7 +188,7 @@ func TestProfileSetupPromptCreates(t *testing.T) {
 	}
 	res := e.OK("create_sensor_profile", map[string]any{"profileName": "weekend-rest", "profileType": "General", "associatedSensorIds": ids, "config": config})
 	got := e.OK("get_sensor_profile", map[string]any{"sensorProfileId": res["profileUuid"]})
-	w := got["config"].(map[string]any)["weeklyInactiveWindowSchedules"].([]any)[0].(map[string]any)
+	w := got["config"].(map[string]any)["weeklyBlackoutWindowSchedules"].([]any)[0].(map[string]any)
 	if w["startTime"] != "01:00" || w["endTime"] != "05:00" || w["allDayToggle"] != false || len(w["repeatOnDays"].([]any)) != 2 {
 		t.Fatalf("window: %v", w)
 	}

@@ -193,8 +193,12 @@ func TestDeleteSchedulesGuard(t *testing.T) {
 	if d := res["deleted"].([]any); len(d) != 2 || len(res["notDeleted"].([]any)) != 1 || !strings.Contains(res["note"].(string), "cancel") {
 		t.Fatalf("result: %v", res)
 	}
-	if q := lastQuery(e, "DELETE", "/registry/"+azureReg+"/schedule"); !strings.Contains(q, "scheduleIds="+sandbox.FinishedScheduleID+"&scheduleIds=") {
+	// the 2026 guide's bulk path, the IDs repeated in the query, sent once
+	if q := lastQuery(e, "DELETE", "/registry/"+azureReg+"/schedule/bulk"); !strings.Contains(q, "scheduleIds="+sandbox.FinishedScheduleID+"&scheduleIds=") {
 		t.Fatalf("query: %s", q)
+	}
+	if n := e.SB.Count("DELETE", ""); n != 1 || res["deletionJobId"] == nil {
+		t.Fatalf("%d DELETE requests, answer %v: want one, answered with its deletionJobId", n, res)
 	}
 
 	e = NewEnv(t, EnvOptions{Elicit: Decline})

@@ -30,6 +30,7 @@ type sampleTool struct {
 	addArgs  map[string]any // arguments the sample lacks and the tool needs
 	sends    map[string]any // body members the tool sends otherwise than the sample
 	why      string
+	renamed  map[string]string // body fields sent under the newest document's name: "a.b" -> "c" sends a.b as a.c
 }
 
 // The nulls a sample body may lose on the way: where the API takes absent
@@ -44,13 +45,19 @@ var nullsAlike = map[string]string{
 
 var pageDefaults = url.Values{"pageNumber": {"1"}, "pageSize": {"50"}}
 
+// The blackout window's name: v1.21's samples write it
+// weeklyInactiveWindowSchedules; the 2026 guide weeklyBlackoutWindowSchedules.
+var blackoutWindow = map[string]string{"config.weeklyInactiveWindowSchedules": "weeklyBlackoutWindowSchedules"}
+
+const blackoutWhy = "config.weeklyInactiveWindowSchedules (v1.21) is sent as weeklyBlackoutWindowSchedules, the 2026 guide's name for it"
+
 const pagingWhy = "pageNumber=1 and pageSize=50 are sent where the sample has none (v1.17: pageSize \"(Required)\", default 50; pages from 1)"
 
 const id = `([0-9a-f-]{12,36})`
 
 var sampleTools = []sampleTool{
-	{method: "POST", path: regexp.MustCompile(`^/sensorProfile$`), tool: "create_sensor_profile"},
-	{method: "PUT", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "update_sensor_profile", params: []string{"sensorProfileId"}},
+	{method: "POST", path: regexp.MustCompile(`^/sensorProfile$`), tool: "create_sensor_profile", renamed: blackoutWindow, why: blackoutWhy},
+	{method: "PUT", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "update_sensor_profile", params: []string{"sensorProfileId"}, renamed: blackoutWindow, why: blackoutWhy},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile$`), tool: "list_sensor_profiles"},
 	{method: "GET", path: regexp.MustCompile(`^/sensorProfile/` + id + `$`), tool: "get_sensor_profile", params: []string{"sensorProfileId"},
 		dropQ: []string{"pageNo", "pageSize", "sort"}, why: "v1.21's details sample pages and sorts one profile: the v1.17 table takes only sensorProfileId, so none is sent"},
@@ -71,6 +78,11 @@ var sampleTools = []sampleTool{
 	{method: "GET", path: regexp.MustCompile(`^/registry/` + id + `/schedule$`), tool: "list_registry_schedules", params: []string{"registryId"}},
 }
 
+// sampleIndex is the index of the mapping that makes sample s, or -1.
+func sampleIndex(maps []sampleTool, s apicheck.Sample) int {
+	return slices.IndexFunc(maps, func(m sampleTool) bool { return m.method == s.Method && m.path.MatchString(s.Path) })
+}
+
 // queryArgs turns a sample's query into the tool's arguments, each typed
 // as the tool's schema types it (a URL's query is text).
 func queryArgs(q url.Values, drop []string, props map[string]any) map[string]any {
@@ -89,6 +101,22 @@ func queryArgs(q url.Values, drop []string, props map[string]any) map[string]any
 		}
 	}
 	return out
+}
+
+// renameAt moves, in a sample body, each field at a renamed path to its
+// newer name, beside it.
+func renameAt(v any, renamed map[string]string) {
+	for from, to := range renamed {
+		parts := strings.Split(from, ".")
+		m, _ := v.(map[string]any)
+		for _, p := range parts[:len(parts)-1] {
+			m, _ = m[p].(map[string]any)
+		}
+		if old, ok := m[parts[len(parts)-1]]; ok {
+			delete(m, parts[len(parts)-1])
+			m[to] = old
+		}
+	}
 }
 
 // dropNullsAt removes the nulls at the nullsAlike paths of a sample body.
@@ -133,7 +161,7 @@ func runSamples(t *testing.T, e *Env, samples []apicheck.Sample, table []sampleT
 	t.Helper()
 	used := map[int]bool{}
 	for _, s := range samples {
-		i := slices.IndexFunc(table, func(m sampleTool) bool { return m.method == s.Method && m.path.MatchString(s.Path) })
+		i := sampleIndex(table, s)
 		if i < 0 {
 			t.Errorf("%s: a sample with no tool mapped to it (add it to %s)", s, name)
 			continue
@@ -201,6 +229,7 @@ func checkSample(t *testing.T, e *Env, s apicheck.Sample, m sampleTool) {
 	if s.Body != nil {
 		json.Unmarshal(s.Body, &want)
 		dropNullsAt(want, "")
+		renameAt(want, m.renamed)
 		for k, v := range m.sends {
 			want.(map[string]any)[k] = v
 		}

@@ -140,11 +140,15 @@ func TestCreateSensorProfileSendsSeedBody(t *testing.T) {
 	if s["associatedSensorProfile"] != id || s["associatedSensorProfileName"] != "ecprofile" {
 		t.Fatalf("sensor not attached: %v", s)
 	}
-	// a General profile with config and an inactive window
+	// a General profile with config and an inactive window, under v1.21's
+	// name: sent under the 2026 guide's
 	gen := e.OK("create_sensor_profile", map[string]any{"profileName": "nights", "profileType": "General", "associatedSensorIds": []string{freeGen},
 		"config": map[string]any{"weeklyInactiveWindowSchedules": []any{map[string]any{"repeatOnDays": []string{"SATURDAY", "SUNDAY"}, "startTime": "22:00", "endTime": "23:30"}}}})
+	if body := lastBody(t, e, "POST", "/sensorProfile"); body["config"].(map[string]any)["weeklyInactiveWindowSchedules"] != nil {
+		t.Fatalf("the window was sent under v1.21's name: %v", body["config"])
+	}
 	got := e.OK("get_sensor_profile", map[string]any{"sensorProfileId": gen["profileUuid"]})
-	w := got["config"].(map[string]any)["weeklyInactiveWindowSchedules"].([]any)[0].(map[string]any)
+	w := got["config"].(map[string]any)["weeklyBlackoutWindowSchedules"].([]any)[0].(map[string]any)
 	if w["startTime"] != "22:00" || len(w["repeatOnDays"].([]any)) != 2 {
 		t.Fatalf("config: %v", got["config"])
 	}
@@ -176,6 +180,9 @@ func TestUpdateSensorProfileSendsSeedBodyAndMerges(t *testing.T) {
 		}
 	}
 	e.OK("update_sensor_profile", args)
+	window := seed["config"].(map[string]any) // sent under the 2026 guide's name
+	window["weeklyBlackoutWindowSchedules"] = window["weeklyInactiveWindowSchedules"]
+	delete(window, "weeklyInactiveWindowSchedules")
 	if got := lastBody(t, e, "PUT", "/sensorProfile/"+general); !sameJSON(got, seed) {
 		t.Fatalf("body sent %v\nwant %v", got, seed)
 	}
@@ -188,7 +195,7 @@ func TestUpdateSensorProfileSendsSeedBodyAndMerges(t *testing.T) {
 	vm := cfg["vulnerabilityManagement"].(map[string]any)
 	if p["description"] != "night shift" || p["profileName"] != "General-test2" || vm["containerScanningInterval"] != float64(24) ||
 		vm["scanningPolicy"] != "DynamicWithStaticScanningAsFallback" || cfg["performanceManagement"] == nil ||
-		cfg["weeklyInactiveWindowSchedules"] == nil || p["associatedSensorsCount"] != float64(1) {
+		cfg["weeklyBlackoutWindowSchedules"] == nil || p["associatedSensorsCount"] != float64(1) {
 		t.Fatalf("update wiped fields: %v", p)
 	}
 	// moving sensors: a sensor dropped from a profile falls back to Default

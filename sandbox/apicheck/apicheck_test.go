@@ -241,11 +241,11 @@ const (
 	notesEnd   = "<!-- changes-2026:end -->"
 )
 
-// docs/api-notes-2026.md lists the new fields and parameters the 2026
+// docs/api-notes.md lists the new fields and parameters the 2026
 // pages add to the 2021 document's operations, as the check applies them
 // (Changes2026).
 func TestAPINotes2026(t *testing.T) {
-	const file = "../../docs/api-notes-2026.md"
+	const file = "../../docs/api-notes.md"
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

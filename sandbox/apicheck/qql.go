@@ -31,9 +31,9 @@ var qqlSources = map[string][]string{
 	"GET /registry/{registryId}/schedule":           {"GET /registry/{registryId}/schedule", "sample GET /registry/{registryId}/schedule"},
 	"GET /images":                                   imageQQL,
 	"DELETE /images":                                imageQQL,
-	"GET /images/list":                              {"GET /images/list"},
-	"GET /images/{imageSha}/vuln":                   {"GET /images/{imageSha}/vuln"},
-	"GET /images/{imageSha}/software":               {"GET /images/{imageSha}/software"},
+	"GET /images/list":                              {"GET /images/list", "field imagesInUse"},
+	"GET /images/{imageSha}/vuln":                   {"GET /images/{imageSha}/vuln", "sample GET /images/{imageSha}/vuln"},
+	"GET /images/{imageSha}/software":               {"GET /images/{imageSha}/software", "sample GET /images/{imageSha}/software"},
 	"GET /images/{imageSha}/association":            {"GET /images/{imageSha}/association"},
 	"GET /containers":                               containerQQL,
 	"DELETE /containers":                            containerQQL,
@@ -41,12 +41,17 @@ var qqlSources = map[string][]string{
 	"GET /containers/{containerSha}/vuln":           {"GET /containers/{containerSha}/vuln"},
 	"GET /containers/{containerSha}/software":       {"GET /containers/{containerSha}/software"},
 	"GET /controls":                                 {"GET /controls"},
-	"GET /reports":                                  {"field reportName"}, // the document: "Only reportName is supported in filter query"
+	"GET /reports":                                  {"field reportName", "field report.name"}, // the 2021 document: "Only reportName is supported in filter query"; release 1.42's sample: report.name
 }
 
+// The current pages (2026) show what images and containers answer now
+// (the images list's and a container's details samples, an image's
+// vulnerabilities and software), and filter images on imagesInUse (the
+// lists' samples).
 var (
-	imageQQL     = []string{"GET /images", "GET /images/{imageSha}", "GET /images/{imageSha}/vuln as vulnerabilities", "GET /images/{imageSha}/software as software"}
-	containerQQL = []string{"GET /containers", "GET /containers/{containerSha}", "GET /containers/{containerSha}/vuln as vulnerabilities"}
+	imageQQL = []string{"GET /images", "GET /images/{imageSha}", "GET /images/{imageSha}/vuln as vulnerabilities", "GET /images/{imageSha}/software as software",
+		"sample GET /images", "sample GET /images/{imageSha}/vuln as vulnerabilities", "sample GET /images/{imageSha}/software as software", "field imagesInUse"}
+	containerQQL = []string{"GET /containers", "GET /containers/{containerSha}", "GET /containers/{containerSha}/vuln as vulnerabilities", "sample GET /containers/{containerSha}"}
 )
 
 // QQLFields returns, for each list operation whose filter is QQL, the
@@ -60,12 +65,17 @@ func (v *Validator) QQLFields() (map[string][]string, error) {
 			case "field":
 				set[rest] = true
 			case "sample":
+				rest, under, _ := strings.Cut(rest, " as ")
+				prefix, depth := "", 0
+				if under != "" {
+					prefix, depth = under+".", 1
+				}
 				n := 0
 				for _, s := range v.samples {
 					if s.Method+" "+v.template(s.Path) == rest && s.Response != nil {
 						var doc any
 						json.Unmarshal(s.Response, &doc)
-						jsonFields(listed(doc), "", 0, set)
+						jsonFields(listed(doc), prefix, depth, set)
 						n++
 					}
 				}
@@ -144,10 +154,11 @@ func schemaFields(s *openapi3.Schema, prefix string, depth int, set map[string]b
 	}
 }
 
-// listed is the items of a sample list answer: data[] or content[].
+// listed is the items of a sample list answer: data[] or content[] (or
+// a vulnerability list's details[]).
 func listed(doc any) []any {
 	m, _ := doc.(map[string]any)
-	for _, k := range []string{"data", "content"} {
+	for _, k := range []string{"data", "content", "details"} {
 		if items, ok := m[k].([]any); ok {
 			return items
 		}

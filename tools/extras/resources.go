@@ -32,15 +32,20 @@ const (
 type QQLRef struct {
 	Kind  string   // in the URI: qualys-cs://qql/<Kind>
 	Tools []string // whose filter it describes; the first one's fields are listed
+	Rule  string   // the entity type a dynamic tag's rule names these fields under ("image": image.repo.repository)
 }
+
+// tagRuleTools are the tools whose dynamic tag rules name the image and
+// container fields, prefixed with the entity type.
+var tagRuleTools = []string{"create_tag", "update_tag"}
 
 // QQLRefs are the references, one per kind of record a filter searches.
 // Images and containers are searched with their vulnerabilities in full,
 // not the counts they are listed with.
 func QQLRefs() []QQLRef {
 	return []QQLRef{
-		{Kind: "images", Tools: []string{"list_images", "list_images_with_details", "delete_images"}},
-		{Kind: "containers", Tools: []string{"list_containers", "list_containers_with_details", "delete_containers"}},
+		{Kind: "images", Tools: []string{"list_images", "list_images_with_details", "delete_images"}, Rule: "image"},
+		{Kind: "containers", Tools: []string{"list_containers", "list_containers_with_details", "delete_containers"}, Rule: "container"},
 		{Kind: "sensors", Tools: []string{"list_sensors", "delete_sensors", "list_sensor_profile_sensors", "list_associable_sensors"}},
 		{Kind: "sensor_profiles", Tools: []string{"list_sensor_profiles"}},
 		{Kind: "vulnerabilities", Tools: []string{"get_image_vulnerabilities", "get_container_vulnerabilities"}},
@@ -58,6 +63,10 @@ func (r QQLRef) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# QQL fields: %s\n\nThe fields the filter of %s can name. ", r.Kind, strings.Join(r.Tools, ", "))
 	b.WriteString("A nested field is named by its dotted path; a field of a list matches when any element does.\n\n")
+	if r.Rule != "" {
+		example := map[string]string{"image": "repo.repository:nginx", "container": "state:`RUNNING`"}[r.Rule]
+		fmt.Fprintf(&b, "A dynamic tag's rule (%s) names the same fields after `%s.`, e.g. `%s.%s`.\n\n", strings.Join(tagRuleTools, ", "), r.Rule, r.Rule, example)
+	}
 	b.WriteString("Syntax: `field:value` (contains), ``field:`exact` ``, `field:[a .. b]` (numbers and dates: `now-7d`, `2024-01-31`), ")
 	b.WriteString("``field:[`a`, `b`]`` (any of), `not field:value`; terms joined with `and` and `or`. Sort: `field:asc` or `field:desc`.\n\n")
 	b.WriteString("| field |\n|---|\n")
@@ -75,7 +84,7 @@ func AddResources(s *server.MCPServer, offered []tool.Tool, env *Env) {
 		return slices.ContainsFunc(offered, func(t tool.Tool) bool { return t.Name == name })
 	}
 	for _, r := range QQLRefs() {
-		if !slices.ContainsFunc(r.Tools, has) {
+		if !slices.ContainsFunc(r.Tools, has) && (r.Rule == "" || !slices.ContainsFunc(tagRuleTools, has)) {
 			continue
 		}
 		text := r.Markdown()

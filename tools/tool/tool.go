@@ -301,7 +301,9 @@ func Invalid(field, format string, a ...any) error {
 // Decode validates the raw arguments against the schema and decodes them:
 // the input value, the arguments as the handler sees them, and the
 // confirmation token if one was given. It never lets a request reach
-// Qualys with bad input. An optional field
+// Qualys with bad input. The arguments come out canonical (schemas.
+// Canonical): a field or value under an older document's name is under
+// the newest's. An optional field
 // given as null is taken as not given, at every depth; a required one is
 // refused. Every problem the schema finds is reported at once.
 func (t *Tool) Decode(raw []byte) (in any, args map[string]any, token string, err error) {
@@ -346,6 +348,18 @@ func (t *Tool) Decode(raw []byte) (in any, args map[string]any, token string, er
 	var plain map[string]any
 	json.Unmarshal(raw, &plain)
 	delete(plain, TokenArg)
+	// an older document's name or spelling is sent as the newest names it
+	if err := schemas.Canonical(t.schema, plain); err != nil {
+		return nil, nil, "", err
+	}
+	// a field the server sets (x-set-by=server) with one value: the
+	// documented body carries it, the model need not
+	for name, p := range t.schema["properties"].(map[string]any) {
+		p := p.(map[string]any)
+		if enum, _ := p["enum"].([]any); p[schemas.XSetBy] == "server" && len(enum) == 1 {
+			plain[name] = enum[0]
+		}
+	}
 	return v, plain, token, nil
 }
 

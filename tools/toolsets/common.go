@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/schemas"
@@ -145,34 +144,4 @@ func count(v any) int {
 		return int(x)
 	}
 	return 0
-}
-
-// inputSchemas are the tools' validation schemas, by input type.
-var inputSchemas sync.Map
-
-// canonical rewrites the call's arguments as the newest documents name
-// them (schemas.Canonical: an older field name or value spelling is sent
-// as the newer), and fills each field the server sets (x-set-by=server)
-// that has one value: the documented body carries it, the model need not.
-func canonical(c *tool.Ctx) error {
-	t := c.Tool.InputType()
-	s, ok := inputSchemas.Load(t)
-	if !ok {
-		m, err := schemas.For(t)
-		if err != nil {
-			return err
-		}
-		s, _ = inputSchemas.LoadOrStore(t, m)
-	}
-	m := s.(map[string]any)
-	if err := schemas.Canonical(m, c.Args); err != nil {
-		return err
-	}
-	for name, p := range m["properties"].(map[string]any) {
-		p := p.(map[string]any)
-		if enum, _ := p["enum"].([]any); p[schemas.XSetBy] == "server" && len(enum) == 1 {
-			c.Args[name] = enum[0]
-		}
-	}
-	return nil
 }

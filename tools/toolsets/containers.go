@@ -22,7 +22,7 @@ var containerView = shape.View{
 }
 
 var containerDetailView = shape.View{
-	Default: append([]string{"uuid", "containerId", "imageSha", "stateChanged", "lastScanned", "isRoot", "privileged", "isDrift", "operatingSystem", "cluster", "portMapping"}, containerView.Default...),
+	Default: append([]string{"uuid", "containerId", "imageSha", "stateChanged", "lastScanned", "isRoot", "privileged", "isDrift", "operatingSystem", "cluster", "portMapping", "riskScore", "maxQdsScore", "qdsSeverity", "criticality"}, containerView.Default...),
 	Times:   containerTimes,
 	Shape:   containerShapes,
 }

@@ -64,9 +64,6 @@ func exceptionTools() []tool.Tool {
 const exceptionPath = "/exception/{exceptionId}"
 
 func createException(ctx context.Context, c *tool.Ctx, in *schemas.CreateException) (any, error) {
-	if err := canonical(c); err != nil {
-		return nil, err
-	}
 	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/exception", Body: c.Args}, "exceptionId", []string{"exceptionId"},
 		map[string]any{"name": in.Name, "endDate": shape.RFC3339(in.EndDate)})
 }
@@ -100,9 +97,6 @@ func exceptionBody(cur map[string]any) map[string]any {
 }
 
 func updateException(ctx context.Context, c *tool.Ctx, in *schemas.UpdateException) (any, error) {
-	if err := canonical(c); err != nil {
-		return nil, err
-	}
 	id := in.ExceptionID.ExceptionID
 	cur, err := readException(ctx, c, id, false)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	json "github.com/segmentio/encoding/json"
@@ -24,13 +25,13 @@ var imageShapes = map[string]func(any) any{"repo": repoTags, "vulnerabilities": 
 // imageView is an image in a list: dates to the day (get_image has the
 // times).
 var imageView = shape.View{
-	Default: []string{"sha", "repo", "operatingSystem", "created", "lastScanned", "vulnerabilities", "associatedContainersCount"},
+	Default: []string{"sha", "repo", "operatingSystem", "created", "lastScanned", "vulnerabilities", "associatedContainersCount", "scanDetails"},
 	Times:   imageTimes,
 	Shape:   with(imageShapes, day, "created", "lastScanned"),
 }
 
 var imageDetailView = shape.View{
-	Default: append([]string{"uuid", "imageId", "size", "architecture", "author", "registryUuid", "source", "scanStatus", "isInstrumented", "instrumentationState", "totalVulnCount", "host"}, imageView.Default...),
+	Default: append([]string{"uuid", "imageId", "size", "architecture", "author", "registryUuid", "source", "scanStatus", "isInstrumented", "instrumentationState", "totalVulnCount", "host", "lastUsedDate"}, imageView.Default...),
 	Times:   imageTimes,
 	Shape:   imageShapes,
 }
@@ -59,9 +60,9 @@ func imageTools() []tool.Tool {
 	del, guard := deleteOf[schemas.DeleteImages](images)
 	return []tool.Tool{
 		tool.Def("list_images", set, tool.Read, "List images: sha, repo:tag, OS, vuln counts. QQL e.g. repo.repository:nginx, vulnerabilities.severity:5, vulnerabilities.cveids:`CVE-2021-44228`.", listOf[schemas.ListImages](images)),
-		tool.Def("list_images_with_details", set, tool.Read, "List images in full, by cursor, past the 10,000-record cap.", images.listDetails),
-		tool.Def("get_image", set, tool.Read, "Get an image by sha or imageId: tags, OS, hosts, vuln counts.", getOf[schemas.GetImage](images)),
-		tool.Def("get_image_vulnerabilities", set, tool.Read, "List an image's vulnerabilities, most severe first, with CVEs and fixes.", itemRead[schemas.ImageVulns](images, "/vuln", (*schemas.ImageVulns).Vulns, vulnerabilities)),
+		tool.Def("list_images_with_details", set, tool.Read, "List images in full, by cursor, past the 10,000-record cap.", listImagesDetails),
+		tool.Def("get_image", set, tool.Read, "Get an image by sha or imageId: tags, OS, hosts, vuln counts, scanDetails asked.", getImage),
+		tool.Def("get_image_vulnerabilities", set, tool.Read, "List an image's vulnerabilities, most severe first, with CVEs, fixes and layer.", imageVulns),
 		tool.Def("get_image_vulnerability_count", set, tool.Read, "Count an image's vulnerabilities by severity.", vulnCountOf[schemas.ImageSha](images)),
 		tool.Def("get_image_software", set, tool.Read, "List an image's packages, with versions and fixes.", itemRead[schemas.ImageSoftware](images, "/software", (*schemas.ImageSoftware).Software, software)),
 		tool.Def("get_image_compliance", set, tool.Read, "List an image's compliance: PASS/FAIL per control.", itemRead[schemas.ImageCompliance](images, "/compliance", (*schemas.ImageCompliance).Compliance, compliance)),
@@ -154,4 +155,39 @@ func instrumentImage(ctx context.Context, c *tool.Ctx, in *schemas.InstrumentIma
 		}
 	}
 	return out, nil
+}
+
+func listImagesDetails(ctx context.Context, c *tool.Ctx, in *schemas.BulkImagesWithScans) (any, error) {
+	return listBulk(ctx, c, images.path+"/list", &in.BulkList, images.list, "scanDetails")
+}
+
+// getImage reads an image, with the scans scanDetails asks for (sent as
+// given: kinds, comma-separated).
+func getImage(ctx context.Context, c *tool.Ctx, in *schemas.GetImageWithScans) (any, error) {
+	var m map[string]any
+	if err := getQuery(ctx, c, images.at(""), images.params(in.Sha()), &m, "scanDetails", in.ScanDetails); err != nil {
+		return nil, err
+	}
+	return images.detail.Project(m, in.Asked()), nil
+}
+
+// imageVulns is get_image_vulnerabilities: applyException and sort are
+// the API's too (sort as the guide writes it: vulnerabilities.qid:asc).
+func imageVulns(ctx context.Context, c *tool.Ctx, in *schemas.ImageVulnsWithExceptions) (any, error) {
+	return vulnsQuery(ctx, c, images.at("/vuln"), images.params(in.Sha()), &in.VulnQuery, in, func() []string {
+		q := []string{"sort", apiSort(in.Sort)}
+		if in.ApplyException != nil {
+			q = append(q, "applyException", strconv.FormatBool(*in.ApplyException))
+		}
+		return q
+	})
+}
+
+// apiSort is a vulnerability sort as the API's token: the field under
+// vulnerabilities. ("" stays "": the API's own order).
+func apiSort(s string) string {
+	if s == "" || strings.HasPrefix(s, "vulnerabilities.") {
+		return s
+	}
+	return "vulnerabilities." + s
 }

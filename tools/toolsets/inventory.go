@@ -128,14 +128,44 @@ func deleteOf[In any, PIn interface {
 // ---- shapes ----
 
 var vulnView = shape.View{
-	Default: []string{"qid", "title", "severity", "cveids", "typeDetected", "patchAvailable", "software", "firstFound", "drift"},
+	Default: []string{"qid", "title", "severity", "cveids", "typeDetected", "patchAvailable", "software", "firstFound", "lastFound", "layerSha", "drift"},
 	Times:   []string{"firstFound", "lastFound", "published"},
-	Shape:   map[string]func(any) any{"software": softwareFixes},
+	Shape:   map[string]func(any) any{"software": softwareFixes, "layerSha": shortSha},
 }
 
 var softwareView = shape.View{
-	Default: []string{"name", "version", "fixVersion", "vulnerabilities"},
-	Shape:   map[string]func(any) any{"vulnerabilities": qidSeverities},
+	Default: []string{"name", "version", "fixVersion", "lifecycle", "packagePath", "vulnerabilities"},
+	Shape:   map[string]func(any) any{"vulnerabilities": qidSeverities, "lifecycle": lifecycle},
+}
+
+// shortSha shows a layer's sha256 as its first 12 hex digits, as Docker
+// shows IDs (get_image's layers field has them in full).
+func shortSha(v any) any {
+	s := strings.TrimPrefix(str(v), "sha256:")
+	if len(s) < 12 {
+		return v
+	}
+	return s[:12]
+}
+
+// lifecycle shows a package's support lifecycle as its stage and the
+// dates it has: "EOL; eos 2022-01-01; eol 2023-01-01" ("GA" alone when
+// none is known; an approximate one says so).
+func lifecycle(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok || str(m["stage"]) == "" {
+		return v
+	}
+	parts := []string{str(m["stage"])}
+	for _, k := range []string{"eos", "eol"} {
+		if t, ok := shape.RFC3339(m[k]).(string); ok && len(t) >= 10 {
+			parts = append(parts, k+" "+t[:10])
+		}
+	}
+	if c := str(m["lifeCycleConfidence"]); c != "" && c != "Exact" {
+		parts = append(parts, strings.ToLower(c))
+	}
+	return strings.Join(parts, "; ")
 }
 
 var controlResultView = shape.View{
@@ -256,11 +286,13 @@ func softwareFixes(v any) any {
 	return out
 }
 
-// qidSeverities shows a package's vulnerabilities as {qid, severity}.
+// qidSeverities shows a package's vulnerabilities as {qid, severity}, or,
+// where Qualys answers them as counts by severity (the 2026 sample), as
+// bySeverity does.
 func qidSeverities(v any) any {
 	arr, ok := v.([]any)
 	if !ok {
-		return v
+		return bySeverity(v)
 	}
 	out := make([]any, 0, len(arr))
 	for _, e := range arr {
@@ -269,6 +301,15 @@ func qidSeverities(v any) any {
 		}
 	}
 	return out
+}
+
+// vulnTotal is how many vulnerabilities a package has: a list of them,
+// or counts by severity.
+func vulnTotal(v any) int {
+	if n, ok := severities(v); ok {
+		return n[1] + n[2] + n[3] + n[4] + n[5]
+	}
+	return count(v)
 }
 
 // ---- lists ----
@@ -296,10 +337,11 @@ func listPaged(ctx context.Context, c *tool.Ctx, path string, lp schemas.ListPar
 
 // listBulk is a cursor-paged list (/images/list, /containers/list): the
 // API answers limit records and puts the next page's query in the Link
-// header, which the answer hands on as an opaque cursor. A page the
+// header, which the answer hands on as an opaque cursor; the arguments
+// named in sent go in every page's query as given. A page the
 // budget cuts continues from a cursor that repeats the same query and
 // skips what was shown.
-func listBulk(ctx context.Context, c *tool.Ctx, path string, in *schemas.BulkList, view shape.View) (any, error) {
+func listBulk(ctx context.Context, c *tool.Ctx, path string, in *schemas.BulkList, view shape.View, sent ...string) (any, error) {
 	st, err := openCursor(c, in)
 	if err != nil {
 		return nil, err
@@ -325,6 +367,11 @@ func listBulk(ctx context.Context, c *tool.Ctx, path string, in *schemas.BulkLis
 	this := maps.Clone(q)
 	this.Set("limit", strconv.Itoa(limit))
 	q.Set("limit", strconv.Itoa(min(st.Skip+limit, 250)))
+	for _, k := range sent { // the arguments sent on every page (the cursor carries them)
+		if v := str(c.Args[k]); v != "" {
+			q.Set(k, v)
+		}
+	}
 	var env schemas.List[shape.RawItem]
 	resp, err := c.Client.Do(ctx, client.Call{Method: http.MethodGet, Path: path, Query: q, Out: &env})
 	if err != nil {
@@ -423,12 +470,23 @@ func compareValues(a, b any) int {
 // matched. Containers answer details as {vulns, driftVulns}; images as a
 // list.
 func vulnerabilities(ctx context.Context, c *tool.Ctx, path string, params P, in *schemas.VulnQuery) (any, error) {
-	st, err := openCursor(c, in)
+	return vulnsQuery(ctx, c, path, params, in, in, nil)
+}
+
+// vulnsQuery is vulnerabilities with more of the API's query: query's
+// name, value pairs beside the filter and type; cur is the whole input
+// (in is part of it), which a cursor fills before query is read.
+func vulnsQuery(ctx context.Context, c *tool.Ctx, path string, params P, in *schemas.VulnQuery, cur any, query func() []string) (any, error) {
+	st, err := openCursor(c, cur)
 	if err != nil {
 		return nil, err
 	}
+	pairs := []string{"filter", in.Filter, "type", in.Type}
+	if query != nil {
+		pairs = append(pairs, query()...)
+	}
 	var raw map[string]any
-	if err := getQuery(ctx, c, path, params, &raw, "filter", in.Filter, "type", in.Type); err != nil {
+	if err := getQuery(ctx, c, path, params, &raw, pairs...); err != nil {
 		return nil, err
 	}
 	if in.Type == "SUMMARY" {
@@ -484,7 +542,7 @@ func vulnerabilities(ctx context.Context, c *tool.Ctx, path string, params P, in
 		}
 		kept = append(kept, v)
 	}
-	sortItems(kept, cmp.Or(in.Sort, "severity:desc"), "qid")
+	sortItems(kept, strings.TrimPrefix(cmp.Or(in.Sort, "severity:desc"), "vulnerabilities."), "qid")
 	items := make([]map[string]any, len(kept))
 	for i, v := range kept {
 		items[i] = vulnView.Project(v, in.Fields)
@@ -562,7 +620,7 @@ func software(ctx context.Context, c *tool.Ctx, path string, params P, in *schem
 	}
 	var items []map[string]any
 	for _, s := range append(raw.Data, raw.Content...) {
-		if in.VulnerableOnly && count(s["vulnerabilities"]) == 0 {
+		if in.VulnerableOnly && vulnTotal(s["vulnerabilities"]) == 0 {
 			continue
 		}
 		items = append(items, softwareView.Project(s, nil))

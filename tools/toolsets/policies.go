@@ -119,9 +119,6 @@ func getPolicy(ctx context.Context, c *tool.Ctx, in *schemas.GetPolicy) (any, er
 }
 
 func getDefaultPolicy(ctx context.Context, c *tool.Ctx, _ *schemas.DefaultPolicy) (any, error) {
-	if err := canonical(c); err != nil {
-		return nil, err
-	}
 	m, err := getJSON(ctx, c, "/centralizedPolicy/defaultPolicy/{policyType}", P{"policyType": str(c.Args["policyType"])})
 	if err != nil {
 		return nil, err
@@ -130,9 +127,6 @@ func getDefaultPolicy(ctx context.Context, c *tool.Ctx, _ *schemas.DefaultPolicy
 }
 
 func createPolicy(ctx context.Context, c *tool.Ctx, in *schemas.CreatePolicy) (any, error) {
-	if err := canonical(c); err != nil {
-		return nil, err
-	}
 	return create(ctx, c, client.Call{Method: http.MethodPost, Path: "/centralizedPolicy", Body: c.Args}, "policyId", []string{"uuid"},
 		map[string]any{"policyName": in.PolicyName, "policyMode": c.Args["policyMode"]})
 }
@@ -168,9 +162,6 @@ func policyBody(cur map[string]any) map[string]any {
 }
 
 func updatePolicy(ctx context.Context, c *tool.Ctx, in *schemas.UpdatePolicy) (any, error) {
-	if err := canonical(c); err != nil {
-		return nil, err
-	}
 	id := in.PolicyID.PolicyID
 	cur, err := getJSON(ctx, c, policyPath, policyParams(id))
 	if err != nil {

@@ -11,7 +11,9 @@ import (
 )
 
 // qqlOps names the list operation whose QQL each tool's filter is
-// (create_report's filter is over its template's rows: not one list).
+// (create_report's and create_report_schedule's filters are over a
+// template's rows: not one list; list_k8s_postures' fields no document
+// names).
 var qqlOps = map[string]string{
 	"list_sensor_profiles":           "GET /sensorProfile",
 	"list_sensor_profile_registries": "GET /sensorProfile/{sensorProfileId}/registry",
@@ -22,6 +24,7 @@ var qqlOps = map[string]string{
 	"list_registries":                "GET /registry",
 	"list_registry_repositories":     "GET /registry/{registryId}/repository",
 	"list_registry_schedules":        "GET /registry/{registryId}/schedule",
+	"delete_registry_schedules":      "GET /registry/{registryId}/schedule", // the guide's filter picks schedules as the list's does
 	"list_images":                    "GET /images",
 	"list_images_with_details":       "GET /images/list",
 	"get_image_vulnerabilities":      "GET /images/{imageSha}/vuln",

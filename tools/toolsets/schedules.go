@@ -32,7 +32,7 @@ func scheduleTools() []tool.Tool {
 		tool.Def("update_registry_schedule", set, tool.Write, "Change a registry scan schedule."+forceScanNote, updateSchedule, tool.Idempotent[schemas.UpdateSchedule]()),
 		tool.Def("cancel_registry_schedule", set, tool.Destructive, "Cancel a Created, Queued, Paused or Running scan schedule.", cancelSchedule, tool.Guarded(previewCancelSchedule)),
 		tool.Def("delete_registry_schedule", set, tool.Destructive, "Delete a scan schedule (not while Running).", deleteSchedule, tool.Guarded(previewDeleteSchedule)),
-		tool.Def("delete_registry_schedules", set, tool.Destructive, "Delete scan schedules of a registry; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, tool.Guarded(previewDeleteSchedules), tool.TaskOption[schemas.DeleteSchedules]()),
+		tool.Def("delete_registry_schedules", set, tool.Destructive, "Delete a registry's scan schedules by ID or filter; Qualys skips Queued, Unknown and Running ones.", deleteSchedules, tool.Guarded(previewDeleteSchedules), tool.TaskOption[schemas.DeleteSchedulesBulk]()),
 	}
 }
 
@@ -165,6 +165,13 @@ func previewSchedules(ctx context.Context, c *tool.Ctx, verb, registryID, field 
 	if err != nil {
 		return nil, err
 	}
+	return schedulesPreview(verb, reg, scheds, registryID, warnIf, warning), nil
+}
+
+// schedulesPreview is the preview of a change to these schedules of reg:
+// each by name and status, those in a warnIf status named again with
+// the warning; the target is their IDs and statuses.
+func schedulesPreview(verb string, reg map[string]any, scheds []map[string]any, registryID string, warnIf []string, warning string) *tool.Preview {
 	var labels, warn []string
 	var target []map[string]any
 	for _, s := range scheds {
@@ -182,7 +189,7 @@ func previewSchedules(ctx context.Context, c *tool.Ctx, verb, registryID, field 
 		Summary: summary,
 		Details: map[string]any{"registry": pick(reg, "registryUuid", "registryName", "registryUri"), "schedules": labels, "notApplicable": warn},
 		Target:  target,
-	}, nil
+	}
 }
 
 var cancellable = []string{"Created", "Queued", "Paused", "Running", "BaselineQueued", "BaselineRunning"}
@@ -219,45 +226,97 @@ func deleteSchedule(ctx context.Context, c *tool.Ctx, in *schemas.RegistrySchedu
 // notDeletable are the statuses the bulk delete skips.
 var notDeletable = []string{"Queued", "Unknown", "Running"}
 
-func previewDeleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedules) (*tool.Preview, error) {
-	return previewSchedules(ctx, c, "Delete", in.RegistryID.RegistryID, "scheduleIds", in.ScheduleIds,
-		notDeletable, "Qualys skips schedules that are Queued, Unknown or Running (cancel them first)")
+// bulkTargets reads the registry and the schedules a bulk delete names:
+// by ID, or those its filter matches (the schedule list's QQL). Given
+// both, Qualys would take the IDs and ignore the filter: refused, so that
+// the preview and the delete mean the same.
+func bulkTargets(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedulesBulk) (map[string]any, []map[string]any, error) {
+	regID := in.RegistryID.RegistryID
+	if len(in.ScheduleIds) > 0 {
+		if in.Filter != "" {
+			return nil, nil, tool.Invalid("filter", "give scheduleIds or a filter, not both: Qualys would take the IDs and ignore the filter")
+		}
+		return registrySchedules(ctx, c, regID, "scheduleIds", in.ScheduleIds...)
+	}
+	reg, err := getJSON(ctx, c, "/registry/{registryId}", regParams(regID))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []map[string]any
+	for page := 1; page > 0; {
+		res, err := list(ctx, c, "/registry/{registryId}/schedule", regParams(regID), schemas.ListParams{Filter: in.Filter, PageNumber: page, PageSize: 1000}, nil, scheduleView, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, page = append(out, res.Items...), res.NextPage
+	}
+	if len(out) == 0 {
+		return nil, nil, tool.Invalid("filter", "matches no schedule of registry %s (%s); nothing to delete", shape.Quote(str(reg["registryName"])), shape.Quote(regID))
+	}
+	return reg, out, nil
 }
 
-func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedules) (any, error) {
-	regID := in.RegistryID.RegistryID
-	answer, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule", Params: regParams(regID), Query: url.Values{"scheduleIds": in.ScheduleIds}}, nil)
+func previewDeleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedulesBulk) (*tool.Preview, error) {
+	reg, scheds, err := bulkTargets(ctx, c, in)
 	if err != nil {
 		return nil, err
 	}
-	job := str(answer.(map[string]any)["deletionJobId"])
+	return schedulesPreview("Delete", reg, scheds, in.RegistryID.RegistryID, notDeletable, "Qualys skips schedules that are Queued, Unknown or Running (cancel them first)"), nil
+}
+
+// deleteSchedules sends the 2026 guide's bulk delete (the IDs repeated
+// in the query, or the filter), then reads the schedules again to say
+// which went and which Qualys skipped.
+func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedulesBulk) (any, error) {
+	regID := in.RegistryID.RegistryID
+	_, targets, err := bulkTargets(ctx, c, in) // what the preview named (read again: the guide's filter is evaluated by Qualys)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"scheduleIds": in.ScheduleIds}
+	if len(in.ScheduleIds) == 0 {
+		q = url.Values{"filter": {in.Filter}}
+	}
+	answer, err := send(ctx, c, client.Call{Method: http.MethodDelete, Path: "/registry/{registryId}/schedule/bulk", Params: regParams(regID), Query: q}, nil)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(targets))
+	for _, s := range targets {
+		ids = append(ids, str(s["scheduleUuid"]))
+	}
 	// A task follows the job until each schedule is gone or one Qualys
 	// skips (Queued, Unknown, Running).
-	followDeletion(ctx, answer, "schedule", in.ScheduleIds, func() ([]string, error) {
+	followDeletion(ctx, answer, "schedule", ids, func() ([]string, error) {
 		_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
 		var pending []string
 		for _, s := range left {
-			if id := str(s["scheduleUuid"]); slices.Contains(in.ScheduleIds, id) && !slices.Contains(notDeletable, str(s["status"])) {
+			if id := str(s["scheduleUuid"]); slices.Contains(ids, id) && !slices.Contains(notDeletable, str(s["status"])) {
 				pending = append(pending, id)
 			}
 		}
 		return pending, err
 	})
+	out, _ := answer.(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
 	// Qualys skips some silently: say which are still there, and why.
 	_, left, err := registrySchedules(ctx, c, regID, "scheduleIds")
 	if err != nil {
-		return withJob(map[string]any{"deleted": in.ScheduleIds, "note": "deleted; the schedules could not be read again to check: " + err.Error()}, job), nil
+		out["note"] = "delete requested; the schedules could not be read again to check: " + err.Error()
+		return out, nil
 	}
-	var deleted, kept []string
-	for _, id := range in.ScheduleIds {
-		i := slices.IndexFunc(left, func(s map[string]any) bool { return str(s["scheduleUuid"]) == id })
+	deleted, kept := []string{}, []string{}
+	for _, t := range targets {
+		i := slices.IndexFunc(left, func(s map[string]any) bool { return str(s["scheduleUuid"]) == str(t["scheduleUuid"]) })
 		if i < 0 {
-			deleted = append(deleted, id)
+			deleted = append(deleted, str(t["scheduleUuid"]))
 		} else {
 			kept = append(kept, scheduleLabel(left[i]))
 		}
 	}
-	out := withJob(map[string]any{"deleted": deleted}, job)
+	out["deleted"] = deleted
 	if len(kept) > 0 {
 		out["notDeleted"] = kept
 		out["note"] = "Qualys does not delete schedules that are Queued, Unknown or Running; cancel them with cancel_registry_schedule first."

@@ -3,8 +3,10 @@ package toolsets
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/qualys-cs-mcp/qualys-cs-mcp/client"
@@ -29,7 +31,7 @@ func sensorProfileTools() []tool.Tool {
 		tool.Def("list_sensor_profiles", set, tool.Read, "List sensor profiles (Registry, General, CICD) with their sensor and registry counts.", listSensorProfiles),
 		tool.Def("get_sensor_profile", set, tool.Read, "Get a sensor profile: its sensors, registries and config.", getSensorProfile),
 		tool.Def("create_sensor_profile", set, tool.Write, "Create a sensor profile for sensors of its type; a Registry profile also takes registries.", createSensorProfile),
-		tool.Def("update_sensor_profile", set, tool.Write, "Change a sensor profile; config merges field by field.", updateSensorProfile, tool.Idempotent[schemas.UpdateSensorProfile]()),
+		tool.Def("update_sensor_profile", set, tool.Write, "Change a sensor profile; config merges field by field (its type stays).", updateSensorProfile, tool.Idempotent[schemas.UpdateSensorProfileWithPropagation]()),
 		tool.Def("delete_sensor_profile", set, tool.Destructive, "Delete a sensor profile; its sensors and registries go back to the Default profile.", deleteSensorProfile, tool.Guarded(previewDeleteProfile)),
 		tool.Def("list_sensor_profile_registries", set, tool.Read, "List the registries a sensor profile's sensors scan.", listProfileRegistries),
 		tool.Def("list_sensor_profile_sensors", set, tool.Read, "List the sensors in a sensor profile.", listProfileSensors),
@@ -63,9 +65,12 @@ func createSensorProfile(ctx context.Context, c *tool.Ctx, in *schemas.CreateSen
 	return send(ctx, c, client.Call{Method: http.MethodPost, Path: "/sensorProfile", Body: c.Args}, nil)
 }
 
-// profileBody turns a profile as GET answers it into the body PUT takes.
+// profileBody turns a profile as GET answers it into the body PUT takes:
+// a RUNTIME profile's own fields carried over, and the blackout window
+// under the 2026 name (a profile written with v1.21's name may be
+// answered with it).
 func profileBody(cur map[string]any) map[string]any {
-	return map[string]any{
+	body := map[string]any{
 		"profileName":           cur["profileName"],
 		"description":           cur["description"],
 		"profileType":           cur["profileType"],
@@ -73,19 +78,52 @@ func profileBody(cur map[string]any) map[string]any {
 		"associatedSensorIds":   cur["associatedSensors"],
 		"config":                cur["config"],
 	}
+	if body["associatedSensorIds"] == nil { // a profile without sensors: none, not null (which the documents refuse)
+		body["associatedSensorIds"] = []any{}
+	}
+	for _, k := range []string{"runtimeSensor", "ignoreProcesses"} {
+		if v, ok := cur[k]; ok && v != nil {
+			body[k] = v
+		}
+	}
+	if cfg, ok := cur["config"].(map[string]any); ok {
+		if old, has := cfg["weeklyInactiveWindowSchedules"]; has {
+			cfg = maps.Clone(cfg)
+			delete(cfg, "weeklyInactiveWindowSchedules")
+			if _, both := cfg["weeklyBlackoutWindowSchedules"]; !both {
+				cfg["weeklyBlackoutWindowSchedules"] = old
+			}
+			body["config"] = cfg
+		}
+	}
+	return body
 }
 
-func updateSensorProfile(ctx context.Context, c *tool.Ctx, in *schemas.UpdateSensorProfile) (any, error) {
+func updateSensorProfile(ctx context.Context, c *tool.Ctx, in *schemas.UpdateSensorProfileWithPropagation) (any, error) {
 	p := P{"sensorProfileId": in.SensorProfileID.SensorProfileID}
 	cur, err := getJSON(ctx, c, "/sensorProfile/{sensorProfileId}", p)
 	if err != nil {
 		return nil, err
 	}
-	body := merge(profileBody(cur), argsWithout(c, "sensorProfileId"))
+	if err := agree(c, "profileType", cur["profileType"], "the profile's type ("+shape.Quote(in.SensorProfileID.SensorProfileID)+")"); err != nil {
+		return nil, err
+	}
+	body := merge(profileBody(cur), argsWithout(c, "sensorProfileId", "isVulnPropagation"))
 	if body["config"] == nil {
 		delete(body, "config")
 	}
-	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/sensorProfile/{sensorProfileId}", Params: p, Body: body}, nil)
+	if typ := str(body["profileType"]); typ != "RUNTIME" { // a profile that is not (or no longer) RUNTIME has no runtime fields
+		if err := in.RuntimeFields.CheckRuntime(typ); err != nil {
+			return nil, err
+		}
+		delete(body, "runtimeSensor")
+		delete(body, "ignoreProcesses")
+	}
+	var q url.Values
+	if in.IsVulnPropagation != nil {
+		q = url.Values{"isVulnPropagation": {strconv.FormatBool(*in.IsVulnPropagation)}}
+	}
+	return send(ctx, c, client.Call{Method: http.MethodPut, Path: "/sensorProfile/{sensorProfileId}", Params: p, Query: q, Body: body}, nil)
 }
 
 func previewDeleteProfile(ctx context.Context, c *tool.Ctx, in *schemas.SensorProfileID) (*tool.Preview, error) {
