@@ -396,7 +396,7 @@ func TestMetricsAfterTheWholeCatalogue(t *testing.T) {
 // held by the rate limit, a call waiting for a person on the confirmation
 // page, and the live session.
 func TestMetricsCountWaitsCancelsAnd429s(t *testing.T) {
-	user := alice(t) // a passkey to confirm with, so that the page is offered and the call waits on it
+	user := alice(t)                                                                                                                                               // a passkey to confirm with, so that the page is offered and the call waits on it
 	e := NewEnv(t, EnvOptions{HTTP: true, Protocol: "2025-11-25", Flags: []string{"--metrics", "127.0.0.1:0", "--rate-limits", "bulk-list=1"}, EnvVars: user.Env}) // a protocol with sessions
 	u := metricsURL(t, e)
 	waitMetric(t, u, "qualys_cs_mcp_sessions_live", nil, 1)

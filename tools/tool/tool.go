@@ -104,7 +104,7 @@ type Tool struct {
 	Tier        Tier
 	Description string
 	Idempotent  bool
-	Body        bool // its arguments are a request body: published with null allowed where optional
+	Body        bool   // its arguments are a request body: published with null allowed where optional
 	Undo        string // how a person undoes a destructive call, when it can be undone; "" when it cannot
 	// Task: its work outlives a call (a report generated, a scan, a
 	// deletion job), and a client may run it as an MCP task (TaskOption).
