@@ -94,7 +94,7 @@ func TestPromptsFollowTheOfferedTools(t *testing.T) {
 		"--toolsets=sensors,sensor_profiles":      {"sensor_health", "sensor_profile_setup"},
 		"--tools=list_sensors,get_sensor_profile": nil,
 		"--toolsets=images,exceptions":            {"accept_risk"},
-		"--toolsets=" + toolsets.DefaultToolsets:  {"cve_exposure", "onboard_registry", "sensor_health", "sensor_profile_setup", "triage"},
+		"--toolsets=" + toolsets.DefaultToolsets:  {"accept_risk", "cve_exposure", "onboard_registry", "triage"},
 	} {
 		e := NewEnv(t, EnvOptions{Flags: []string{flags}})
 		res, err := e.S.ListPrompts(context.Background(), &mcp.ListPromptsParams{})
