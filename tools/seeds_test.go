@@ -31,6 +31,7 @@ type sampleTool struct {
 	sends    map[string]any // body members the tool sends otherwise than the sample
 	why      string
 	renamed  map[string]string // body fields sent under the newest document's name: "a.b" -> "c" sends a.b as a.c
+	refused  string            // the sample is a template the tool refuses, naming this field, and nothing is sent
 }
 
 // The nulls a sample body may lose on the way: where the API takes absent
@@ -93,6 +94,9 @@ func queryArgs(q url.Values, drop []string, props map[string]any) map[string]any
 		}
 		out[k] = v[0]
 		p, _ := props[k].(map[string]any)
+		if p["type"] == "array" { // a repeated parameter
+			out[k] = v
+		}
 		if n, err := strconv.Atoi(v[0]); err == nil && p["type"] == "integer" {
 			out[k] = n
 		}
@@ -196,19 +200,26 @@ func checkSample(t *testing.T, e *Env, s apicheck.Sample, m sampleTool) {
 		args[m.params[k]] = v
 	}
 	before := len(e.SB.Requests())
+	if m.refused != "" {
+		if msg := e.Fail(m.tool, args); !strings.Contains(msg, `"`+m.refused+`"`) || len(e.SB.Requests()) != before {
+			t.Errorf("%s (%s): the page's template: %s; %d requests sent", s, m.tool, msg, len(e.SB.Requests())-before)
+		}
+		return
+	}
 	out := e.OK(m.tool, args)
 	wantPath := s.Path
 	if m.wantPath != "" {
 		wantPath = m.wantPath
 	}
 	var got *struct{ q, body string }
+	n := 0
 	for _, r := range e.SB.Requests()[before:] {
 		if r.Method == s.Method && r.Path == wantPath {
-			got = &struct{ q, body string }{r.Query, string(r.Body)}
+			got, n = &struct{ q, body string }{r.Query, string(r.Body)}, n+1
 		}
 	}
-	if got == nil {
-		t.Errorf("%s (%s): no %s %s reached the sandbox", s, m.tool, s.Method, wantPath)
+	if n != 1 {
+		t.Errorf("%s (%s): %d %s %s requests reached the sandbox, want 1", s, m.tool, n, s.Method, wantPath)
 		return
 	}
 	wantQ := url.Values{}
