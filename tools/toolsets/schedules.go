@@ -323,11 +323,3 @@ func deleteSchedules(ctx context.Context, c *tool.Ctx, in *schemas.DeleteSchedul
 	}
 	return out, nil
 }
-
-// withJob adds the deletion job Qualys answered, if it did.
-func withJob(m map[string]any, job string) map[string]any {
-	if job != "" {
-		m["deletionJobId"] = job
-	}
-	return m
-}
